@@ -1,0 +1,14 @@
+"""pooling_lib: exact, fast max and average pooling in NumPy, forward and backward.
+
+Semantics follow PyTorch (output sizes, first maximum on ties, NaN propagation, index format).
+Readable loop versions of the same functions live in ``pooling_lib.reference``.
+"""
+from .adaptive import (adaptive_avg_pool2d, adaptive_avg_pool2d_backward, adaptive_max_pool2d,
+                       adaptive_max_pool2d_backward, global_avg_pool2d, global_avg_pool2d_backward,
+                       global_max_pool2d, global_max_pool2d_backward, max_unpool2d)
+from .fast import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .geometry import pool_output_size
+from .gradcheck import numerical_gradient, relative_error
+from .layers import AvgPool, Layer, MaxPool
+
+__version__ = "0.1.0"

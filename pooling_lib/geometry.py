@@ -1,0 +1,207 @@
+"""Where the pooling windows go: output sizes, window positions and the checks on settings.
+
+Everything here works on one spatial axis at a time. An axis is described by an
+:class:`Axis` (input length, pool, stride, dilation, padding on each side and the
+output length); :func:`plan` builds the two axes of a 2-D pooling and refuses
+impossible settings with a ``ValueError`` / ``TypeError`` that names the parameter.
+"""
+from functools import lru_cache
+from math import ceil
+from typing import NamedTuple
+
+import numpy as np
+
+PADDING_STRINGS = ("valid", "same")
+
+
+class Axis(NamedTuple):
+    """Window geometry along one axis.
+
+    Window ``i`` (``0 <= i < out``) starts at ``i * stride - pad_before`` and holds the
+    cells ``start + k * dilation`` for ``k < pool``; cells outside ``[0, size)`` are padding.
+    ``pad_after`` is the padding on the far side that average pooling may count.
+    """
+
+    size: int
+    pool: int
+    stride: int
+    dilation: int
+    pad_before: int
+    pad_after: int
+    out: int
+
+    def starts(self):
+        """First cell of every window, shape ``(out,)``."""
+        return np.arange(self.out) * self.stride - self.pad_before
+
+    def valid_range(self, k):
+        """Windows ``[lo, hi)`` whose tap ``k`` lies inside the input, and that tap's first cell."""
+        shift = k * self.dilation - self.pad_before
+        lo = max(0, -(shift // self.stride))
+        hi = max(lo, min(self.out, (self.size - 1 - shift) // self.stride + 1))
+        return lo, hi, lo * self.stride + shift
+
+    def input_slice(self, k):
+        """``(output slice, input slice)`` pairing window ``i`` with its tap ``k``, inside the input."""
+        lo, hi, first = self.valid_range(k)
+        if lo == hi:
+            return slice(0, 0), slice(0, 0)
+        return slice(lo, hi), slice(first, first + (hi - lo - 1) * self.stride + 1, self.stride)
+
+    def tap_valid(self):
+        """Boolean ``(out, pool)``: is tap ``k`` of window ``i`` inside the input?"""
+        cells = self.starts()[:, None] + np.arange(self.pool) * self.dilation
+        return (cells >= 0) & (cells < self.size)
+
+    def counts(self, include_pad):
+        """Cells per window, shape ``(out,)``: inside ``[-pad_before, size + pad_after)``
+        when ``include_pad``, else inside the input."""
+        cells = self.starts()[:, None] + np.arange(self.pool) * self.dilation
+        low, high = (-self.pad_before, self.size + self.pad_after) if include_pad else (0, self.size)
+        return ((cells >= low) & (cells < high)).sum(axis=1)
+
+
+def as_int(value, name, minimum=None):
+    """``value`` as a Python int, refusing bools, floats and strings with a ``TypeError``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def as_pair(value, name, minimum=None):
+    """An int or an ``(h, w)`` pair as a tuple of two ints (each checked by :func:`as_int`)."""
+    if isinstance(value, (tuple, list, np.ndarray)):
+        if len(value) != 2:
+            raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
+        try:
+            return tuple(as_int(v, name, minimum) for v in value)
+        except (TypeError, ValueError) as error:
+            raise type(error)(f"{error} in {name}={value!r}") from None
+    return (as_int(value, name, minimum),) * 2
+
+
+def axis(size, pool, stride, padding, dilation, ceil_mode):
+    """Build one :class:`Axis` from checked ints (``padding`` may be ``"valid"``/``"same"``)."""
+    eff = dilation * (pool - 1) + 1
+    if isinstance(padding, str):
+        if padding == "valid":
+            out = (size - eff) // stride + 1
+            before = after = 0
+        else:
+            out = ceil(size / stride)
+            total = max((out - 1) * stride + eff - size, 0)
+            before, after = total // 2, total - total // 2
+    else:
+        if padding > pool // 2:
+            raise ValueError(
+                f"padding must be at most half the pool size (pool // 2 = {pool // 2}), "
+                f"got padding={padding} with pool_size={pool}")
+        before = after = padding
+        span = size + 2 * padding - eff
+        out = (-(-span // stride) if ceil_mode else span // stride) + 1
+        if ceil_mode and (out - 1) * stride >= size + padding:
+            out -= 1
+    if out < 1:
+        raise ValueError(
+            f"output size must be >= 1, but an input of size {size} with pool_size={pool}, "
+            f"stride={stride}, padding={padding!r}, dilation={dilation} gives {out}")
+    ax = Axis(size, pool, stride, dilation, before, after, out)
+    empty = ~ax.tap_valid().any(axis=1)
+    if empty.any():
+        raise ValueError(
+            f"window {int(np.argmax(empty))} holds no input cell (only padding) for size {size}, "
+            f"pool_size={pool}, stride={stride}, padding={padding!r}, dilation={dilation}; "
+            "use a smaller dilation or padding")
+    return ax
+
+
+def check_padding(padding):
+    """Padding as ``"valid"``/``"same"`` or an ``(h, w)`` pair of ints >= 0."""
+    if isinstance(padding, str):
+        if padding not in PADDING_STRINGS:
+            raise ValueError(f"padding must be an int, a pair, 'valid' or 'same', got {padding!r}")
+        return (padding, padding)
+    return as_pair(padding, "padding", 0)
+
+
+@lru_cache(maxsize=1024)
+def _plan(shape, pool_size, stride, padding, dilation, ceil_mode):
+    pool = as_pair(pool_size, "pool_size", 1)
+    strides = pool if stride is None else as_pair(stride, "stride", 1)
+    pads = check_padding(padding)
+    dils = as_pair(dilation, "dilation", 1)
+    if not isinstance(ceil_mode, (bool, np.bool_)):
+        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
+    if ceil_mode and isinstance(padding, str):
+        raise ValueError(f"ceil_mode=True works with numeric padding only, got padding={padding!r}")
+    return tuple(axis(shape[i], pool[i], strides[i], pads[i], dils[i], bool(ceil_mode)) for i in (0, 1))
+
+
+def _hashable(value):
+    return tuple(value) if isinstance(value, (list, np.ndarray)) else value
+
+
+def plan(shape, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """The two :class:`Axis` of a 2-D pooling over planes of ``shape = (H, W)``; cached."""
+    args = tuple(map(_hashable, (pool_size, stride, padding, dilation)))
+    try:
+        return _plan(shape, *args, ceil_mode)
+    except TypeError as error:
+        if "unhashable" not in str(error):
+            raise
+        return _plan.__wrapped__(shape, pool_size, stride, padding, dilation, ceil_mode)
+
+
+def pool_output_size(size, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+    """Number of windows along one axis of length ``size`` (the formula in SPEC.md).
+
+    >>> pool_output_size(4, 2, 1), pool_output_size(4, 2, 2), pool_output_size(4, 2, 3, 1, ceil_mode=True)
+    (3, 2, 2)
+    """
+    size = as_int(size, "size", 1)
+    for value, name in ((pool_size, "pool_size"), (stride, "stride"), (dilation, "dilation")):
+        if value is not None:
+            as_int(value, name)
+    if not isinstance(padding, str):
+        as_int(padding, "padding")
+    return plan((size, size), pool_size, stride, padding, dilation, ceil_mode)[0].out
+
+
+RANKS = "(H, W), (C, H, W) or (N, C, H, W)"
+
+
+def as_input(x, name="x"):
+    """``x`` as a numeric array of 2, 3 or 4 axes with non-empty planes (``N == 0`` allowed)."""
+    try:
+        x = np.asarray(x)
+    except ValueError as error:
+        raise TypeError(f"{name} must be a numeric array, could not convert it: {error}") from None
+    if x.dtype == bool or x.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold ints or floats, got dtype {x.dtype}")
+    if x.ndim not in (2, 3, 4):
+        raise ValueError(f"{name} must have shape {RANKS}, got shape {x.shape} ({x.ndim} axes)")
+    if min(x.shape[1:] if x.ndim == 4 else x.shape) < 1:
+        raise ValueError(f"{name} must have C, H, W >= 1, got shape {x.shape}")
+    return x
+
+
+def as_gradient(grad_output, expected_shape):
+    """``grad_output`` as a float array of exactly ``expected_shape``."""
+    g = np.asarray(grad_output)
+    if g.dtype == bool or g.dtype.kind not in "iuf":
+        raise TypeError(f"grad_output must hold numbers, got dtype {g.dtype}")
+    if g.shape != tuple(expected_shape):
+        raise ValueError(f"grad_output must have the forward output's shape {tuple(expected_shape)}, "
+                         f"got {g.shape}")
+    return g if g.dtype.kind == "f" else g.astype(np.float64)
+
+
+def as_shape(input_shape):
+    """``input_shape`` checked like an input of that shape; returns a tuple of ints."""
+    if not isinstance(input_shape, (tuple, list)):
+        raise TypeError(f"input_shape must be a tuple of ints, got {input_shape!r}")
+    shape = tuple(as_int(s, "input_shape", 0) for s in input_shape)
+    as_input(np.empty(shape), "an input of input_shape")
+    return shape

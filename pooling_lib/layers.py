@@ -1,0 +1,81 @@
+"""Pooling as layers with ``forward(input)`` and ``backward(output_gradient, learning_rate)``.
+
+The same ``Layer`` interface as the popular "neural network from scratch" tutorials, so a
+pooling layer drops into a network built that way. Pooling has no parameters: the learning
+rate is accepted and unused. A layer remembers what its backward pass needs from the last
+forward pass (for max pooling, which tap won each window), so it searches the windows once.
+
+Inputs: ``(H, W)``, ``(C, H, W)`` samples or ``(N, C, H, W)`` batches.
+"""
+import numpy as np
+
+from . import fast
+from .geometry import as_gradient, as_input, plan
+
+
+class Layer:
+    """Base class: ``forward`` maps input to output, ``backward`` maps d(loss)/d(output) to
+    d(loss)/d(input) and updates any parameters with ``learning_rate``."""
+
+    def __init__(self):
+        self.input = None
+        self.output = None
+
+    def forward(self, input):
+        raise NotImplementedError
+
+    def backward(self, output_gradient, learning_rate=None):
+        raise NotImplementedError
+
+    def _output_gradient(self, output_gradient):
+        """``output_gradient`` checked against the last forward pass, as (P, oh, ow) planes."""
+        if self.output is None:
+            raise ValueError(f"{type(self).__name__}.backward was called before forward: "
+                             "run forward(input) first")
+        return fast.planes(as_gradient(output_gradient, self.output.shape))
+
+
+class MaxPool(Layer):
+    """Max pooling layer. forward: (..., H, W) -> (..., oh, ow); backward: the reverse."""
+
+    def __init__(self, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+                 ties="first"):
+        super().__init__()
+        self.settings = dict(pool_size=pool_size, stride=stride, padding=padding,
+                             dilation=dilation, ceil_mode=ceil_mode)
+        self.ties = fast.check_ties(ties)
+
+    def forward(self, input):
+        self.input = as_input(input)
+        self.rows, self.cols = plan(self.input.shape[-2:], **self.settings)
+        self.output, self.winner = fast.max_search(fast.planes(self.input), self.rows, self.cols,
+                                                   self.ties)
+        self.output = self.output.reshape(self.input.shape[:-2] + self.output.shape[1:])
+        return self.output
+
+    def backward(self, output_gradient, learning_rate=None):
+        g = self._output_gradient(output_gradient)
+        x = fast.planes(self.input)
+        if self.ties in ("split", "all"):
+            gi = fast.max_share(g, x, fast.planes(self.output), self.rows, self.cols, self.ties)
+        else:
+            gi = fast.max_route(g, self.winner, self.rows, self.cols, x.shape)
+        return gi.reshape(self.input.shape)
+
+
+class AvgPool(Layer):
+    """Average pooling layer. forward: (..., H, W) -> (..., oh, ow); backward: the reverse."""
+
+    def __init__(self, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__()
+        self.settings = dict(pool_size=pool_size, stride=stride, padding=padding,
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
+    def forward(self, input):
+        self.input = as_input(input)
+        self.output = fast.avg_pool2d(self.input, **self.settings)
+        return self.output
+
+    def backward(self, output_gradient, learning_rate=None):
+        self._output_gradient(output_gradient)
+        return fast.avg_pool2d_backward(output_gradient, self.input.shape, **self.settings)

@@ -1,0 +1,140 @@
+"""Readable loop versions of max and average pooling: what you would write by hand.
+
+Same signatures and results as the fast versions in ``pooling_lib`` (the tests check this),
+but every window and every cell is visited by a plain Python loop, so each step of the
+computation can be read off the code. Slow: for teaching and for testing only.
+
+Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the leading axes.
+"""
+import numpy as np
+
+from .fast import avg_setup, check_ties, grad_dtype
+from .geometry import as_gradient, as_input, as_shape, plan
+
+
+def window_cells(rows, cols, i, j):
+    """The input cells ``(h, w)`` of window ``(i, j)``, row by row, skipping padding."""
+    cells = []
+    for a in range(rows.pool):
+        h = i * rows.stride - rows.pad_before + a * rows.dilation
+        for b in range(cols.pool):
+            w = j * cols.stride - cols.pad_before + b * cols.dilation
+            if 0 <= h < rows.size and 0 <= w < cols.size:
+                cells.append((h, w))
+    return cells
+
+
+def windows(x, rows, cols):
+    """Yield ``(plane index, i, j, cells)`` for every window of every plane of x (..., H, W)."""
+    for p in np.ndindex(x.shape[:-2]):
+        for i in range(rows.out):
+            for j in range(cols.out):
+                yield p, i, j, window_cells(rows, cols, i, j)
+
+
+def is_nan(value):
+    return value != value
+
+
+def winner(plane, cells, ties="first"):
+    """The winning cell of a window: the largest value, a NaN beats everything.
+
+    On ties the first cell wins (``ties="last"``: the last one); among NaNs, the last.
+    """
+    best = None
+    for h, w in cells:
+        value = plane[h, w]
+        if best is None or value > plane[best] or is_nan(value) or (
+                ties == "last" and value == plane[best]):
+            best = (h, w)
+    return best
+
+
+def tied_cells(plane, cells):
+    """All cells of a window that equal its maximum (NaNs, if there are any)."""
+    top = plane[winner(plane, cells)]
+    return [c for c in cells if plane[c] == top or (is_nan(top) and is_nan(plane[c]))]
+
+
+def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False,
+               return_indices=False):
+    """Max pooling with loops. x: (..., H, W) -> (..., oh, ow) [, int64 indices]."""
+    x = as_input(x)
+    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
+    out = np.zeros(x.shape[:-2] + (rows.out, cols.out), x.dtype)
+    indices = np.zeros(out.shape, np.int64)
+    for p, i, j, cells in windows(x, rows, cols):
+        h, w = winner(x[p], cells)
+        out[p + (i, j)] = x[p + (h, w)]
+        indices[p + (i, j)] = h * cols.size + w
+    return (out, indices) if return_indices else out
+
+
+def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, ties="first"):
+    """Gradient of max pooling with loops: each window's gradient goes to its winner(s)."""
+    x = as_input(x)
+    check_ties(ties)
+    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
+    grad = as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+    grad_input = np.zeros(x.shape, grad_dtype(grad))
+    for p, i, j, cells in windows(x, rows, cols):
+        g = grad[p + (i, j)]
+        if ties in ("first", "last"):
+            receivers, share = [winner(x[p], cells, ties)], g
+        else:
+            receivers = tied_cells(x[p], cells)
+            share = g / len(receivers) if ties == "split" else g
+        for h, w in receivers:
+            grad_input[p + (h, w)] += share  # += : overlapping windows add up
+    return grad_input
+
+
+def divisor(rows, cols, i, j, cells, include_pad, divisor_override):
+    """What window (i, j)'s sum is divided by."""
+    if divisor_override is not None:
+        return divisor_override
+    if not include_pad:
+        return len(cells)
+    count = 0
+    for a in range(rows.pool):
+        h = i * rows.stride - rows.pad_before + a
+        for b in range(cols.pool):
+            w = j * cols.stride - cols.pad_before + b
+            if -rows.pad_before <= h < rows.size + rows.pad_after and \
+                    -cols.pad_before <= w < cols.size + cols.pad_after:
+                count += 1
+    return count
+
+
+def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    """Average pooling with loops. x: (..., H, W) -> (..., oh, ow)."""
+    x = as_input(x)
+    rows, cols, _ = avg_setup(x.shape, pool_size, stride, padding, ceil_mode,
+                              count_include_pad, divisor_override)
+    include_pad = count_include_pad and not isinstance(padding, str)
+    out = np.zeros(x.shape[:-2] + (rows.out, cols.out),
+                   x.dtype if x.dtype.kind == "f" else np.float64)
+    for p, i, j, cells in windows(x, rows, cols):
+        total = out.dtype.type(0)
+        for h, w in cells:
+            total += x[p + (h, w)]
+        out[p + (i, j)] = total / divisor(rows, cols, i, j, cells, include_pad, divisor_override)
+    return out
+
+
+def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, padding=0,
+                        ceil_mode=False, count_include_pad=True, divisor_override=None):
+    """Gradient of average pooling with loops: each window spreads grad / divisor over its cells."""
+    shape = as_shape(input_shape)
+    rows, cols, _ = avg_setup(shape, pool_size, stride, padding, ceil_mode,
+                              count_include_pad, divisor_override)
+    include_pad = count_include_pad and not isinstance(padding, str)
+    grad = as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))
+    grad_input = np.zeros(shape, grad_dtype(grad))
+    for p, i, j, cells in windows(grad_input, rows, cols):
+        share = grad[p + (i, j)] / divisor(rows, cols, i, j, cells, include_pad, divisor_override)
+        for h, w in cells:
+            grad_input[p + (h, w)] += share
+    return grad_input
