@@ -10,6 +10,7 @@ windows overlap.
 Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the leading axes.
 Internally every function works on planes ``(P, H, W)`` with ``P`` the product of leading axes.
 """
+from functools import lru_cache
 from itertools import product
 
 import numpy as np
@@ -29,17 +30,30 @@ def taps(rows, cols):
         yield k, (slice(None), oi, oj), (slice(None), ii, ij)
 
 
-def chunks(planes):
-    """Slices of about ``CHUNK_BYTES`` over the first axis of ``planes`` (P, H, W)."""
-    step = max(1, CHUNK_BYTES // max(1, planes[0].nbytes)) if len(planes) else 1
-    return [slice(s, s + step) for s in range(0, len(planes), step)] or [slice(0, 0)]
+@lru_cache(maxsize=1024)
+def axis_taps(ax, axis):
+    """Taps of one axis as ``(k, output index, input index)`` over planes (P, A, B), where
+    ``axis`` (1 or 2) is the pooled axis; taps that never fall inside the input are left out."""
+    pad = (slice(None),) * axis
+    return tuple((k, pad + (o,), pad + (i,)) for k, (o, i) in
+                 ((k, ax.input_slice(k)) for k in range(ax.pool)) if o.stop > o.start)
+
+
+@lru_cache(maxsize=1024)
+def first_tap(ax, axis):
+    """Each window's first tap inside the input, shaped to broadcast along ``axis``."""
+    first = ax.tap_valid().argmax(axis=1).astype(tap_dtype(ax.pool))
+    first.flags.writeable = False
+    return first[:, None] if axis == 1 else first
 
 
 def first_valid_tap(rows, cols):
     """``(oh, ow)`` tap number of each window's first cell inside the input (row-major)."""
-    a0 = rows.tap_valid().argmax(axis=1)
-    b0 = cols.tap_valid().argmax(axis=1)
-    return a0[:, None] * cols.pool + b0[None, :]
+    return first_tap(rows, 1).astype(np.intp) * cols.pool + first_tap(cols, 2)
+
+
+def tap_dtype(pool):
+    return np.uint8 if pool <= 256 else np.uint16
 
 
 def lowest(dtype):
@@ -57,39 +71,79 @@ def grad_dtype(g):
     return g.dtype if g.dtype.kind == "f" else np.float64
 
 
+def chunks(planes):
+    """Slices over the first axis of planes (P, A, B), each about ``CHUNK_BYTES``, so that the
+    work on a chunk stays in cache."""
+    step = max(1, CHUNK_BYTES // (planes.itemsize * planes.shape[1] * planes.shape[2]))
+    return [slice(s, s + step) for s in range(0, len(planes), step)]
+
+
+def shortened(shape, axis, length):
+    return shape[:axis] + (length,) + shape[axis + 1:]
+
+
 # --- max pooling -----------------------------------------------------------------------------
+# A k x k maximum is a maximum over rows of maxima along columns, and the winner of a window
+# is (first winning row, first winning column in that row): so max pooling is two 1-D poolings,
+# 2k array operations instead of k * k, and the backward pass is two 1-D routings.
 
-def max_search(x, rows, cols, ties="first"):
-    """Maxima of all windows and the number of each window's winning tap.
-
-    x: (P, H, W) -> out (P, oh, ow) of x's dtype, arg (P, oh, ow) of uint8/uint16.
-    Ties go to the first tap in row-major order (``ties="last"``: the last); a NaN wins
-    over everything, the last NaN over earlier ones.
-    """
-    shape = (len(x), rows.out, cols.out)
+def search_1d(x, ax, axis, ties="first"):
+    """Maxima and winning taps along one axis. x: (P, A, B) -> out, arg with ``axis`` of length
+    ``ax.out``; ``arg`` holds tap numbers (first maximum on ties, "last": the last; the last NaN)."""
+    shape = shortened(x.shape, axis, ax.out)
     out = np.full(shape, lowest(x.dtype), x.dtype)
-    arg = np.empty(shape, np.uint8 if rows.pool * cols.pool <= 256 else np.uint16)
-    arg[...] = first_valid_tap(rows, cols)
+    arg = np.empty(shape, tap_dtype(ax.pool))
+    arg[...] = first_tap(ax, axis)
     wins = np.greater_equal if ties == "last" else np.greater
-    for part in chunks(x):
-        xp, op, ap = x[part], out[part], arg[part]
-        for k, o, i in taps(rows, cols):
-            np.copyto(ap[o], k, where=wins(xp[i], op[o]))
-            np.maximum(op[o], xp[i], out=op[o])
+    for k, o, i in axis_taps(ax, axis):
+        # taps come in increasing order, so "newest winner" is a running maximum of k * won
+        np.maximum(arg[o], wins(x[i], out[o]).view(np.uint8) * arg.dtype.type(k), out=arg[o])
+        np.maximum(out[o], x[i], out=out[o])
     if x.dtype.kind == "f" and np.isnan(out).any():
-        for k, o, i in taps(rows, cols):
-            np.copyto(arg[o], k, where=np.isnan(x[i]))
+        for k, o, i in axis_taps(ax, axis):
+            np.maximum(arg[o], np.isnan(x[i]).view(np.uint8) * arg.dtype.type(k), out=arg[o])
     return out, arg
 
 
-def max_route(grad, arg, rows, cols, in_shape):
-    """Send each window's gradient to its winning tap; overlapping windows add up.
+def route_1d(grad, arg, ax, axis, length):
+    """Send gradients back along one axis to the winning taps; overlapping windows add up.
+    grad, arg: (P, A, B) with ``axis`` of length ``ax.out`` -> that axis of ``length``."""
+    gi = np.zeros(shortened(grad.shape, axis, length), grad.dtype)
+    if np.isfinite(grad).all():
+        for k, o, i in axis_taps(ax, axis):
+            gi[i] += grad[o] * (arg[o] == k)
+    else:  # 0 * inf would be nan: mask without multiplying
+        for k, o, i in axis_taps(ax, axis):
+            gi[i] += np.where(arg[o] == k, grad[o], 0)
+    return gi
 
-    grad, arg: (P, oh, ow) -> grad_input (P, H, W).
+
+def max_search(x, rows, cols, ties="first"):
+    """Maxima of all windows and where they won.
+
+    x: (P, H, W) -> out (P, oh, ow) of x's dtype, and winners ``(row_arg (P, oh, ow),
+    col_arg (P, H, ow))``: window (i, j) won at tap row ``a = row_arg[p, i, j]`` and, in that
+    input row ``h``, at tap column ``col_arg[p, h, j]``.
     """
-    gi = np.zeros(in_shape, grad_dtype(grad))
-    for k, o, i in taps(rows, cols):
-        np.add(gi[i], grad[o], out=gi[i], where=arg[o] == k)
+    P, H, W = x.shape
+    out = np.empty((P, rows.out, cols.out), x.dtype)
+    row_arg = np.empty(out.shape, tap_dtype(rows.pool))
+    col_arg = np.empty((P, H, cols.out), tap_dtype(cols.pool))
+    for part in chunks(x):
+        along_rows, col_arg[part] = search_1d(x[part], cols, 2, ties)
+        out[part], row_arg[part] = search_1d(along_rows, rows, 1, ties)
+    return out, (row_arg, col_arg)
+
+
+def max_route(grad, winners, rows, cols, in_shape):
+    """Gradient of max pooling from the winners of :func:`max_search`.
+    grad: (P, oh, ow) -> (P, H, W); overlapping windows add up."""
+    row_arg, col_arg = winners
+    gi = np.empty(in_shape, grad_dtype(grad))
+    for part in chunks(gi):
+        along_rows = route_1d(grad[part].astype(gi.dtype, copy=False), row_arg[part], rows, 1,
+                              in_shape[1])
+        gi[part] = route_1d(along_rows, col_arg[part], cols, 2, in_shape[2])
     return gi
 
 
@@ -102,7 +156,8 @@ def tied(v, best):
 
 
 def max_share(grad, x, out, rows, cols, ties):
-    """Backward for ``ties="split"`` (1/k to each of k tied cells) and ``"all"`` (each gets all)."""
+    """Backward for ``ties="split"`` (1/k to each of k tied cells) and ``"all"`` (each gets all).
+    grad, out: (P, oh, ow), x: (P, H, W) -> (P, H, W)."""
     if ties == "split":
         count = np.zeros(out.shape, np.int64)
         for k, o, i in taps(rows, cols):
@@ -110,16 +165,16 @@ def max_share(grad, x, out, rows, cols, ties):
         grad = grad / count
     gi = np.zeros(x.shape, grad_dtype(grad))
     for k, o, i in taps(rows, cols):
-        np.add(gi[i], grad[o], out=gi[i], where=tied(x[i], out[o]))
+        gi[i] += np.where(tied(x[i], out[o]), grad[o], 0)
     return gi
 
 
-def flat_indices(arg, rows, cols):
+def flat_indices(winners, rows, cols):
     """Winning cells as int64 flat indices ``h * W + w`` into each (H, W) plane."""
-    W = cols.size
-    base = rows.starts()[:, None] * W + cols.starts()[None, :]
-    a, b = np.divmod(np.arange(rows.pool * cols.pool), cols.pool)
-    return base + (a * rows.dilation * W + b * cols.dilation)[arg]
+    row_arg, col_arg = winners
+    h = rows.starts()[:, None] + row_arg.astype(np.int64) * rows.dilation  # (P, oh, ow)
+    b = np.take_along_axis(col_arg, h, axis=1).astype(np.int64)
+    return h * cols.size + cols.starts() + b * cols.dilation
 
 
 def planes(x):
@@ -156,6 +211,22 @@ def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilat
 
 # --- average pooling -------------------------------------------------------------------------
 
+def sum_1d(x, ax, axis, dtype):
+    """Window sums along one axis (padding adds nothing). x: (P, A, B) -> axis of ``ax.out``."""
+    total = np.zeros(shortened(x.shape, axis, ax.out), dtype)
+    for k, o, i in axis_taps(ax, axis):
+        total[o] += x[i]
+    return total
+
+
+def spread_1d(grad, ax, axis, length):
+    """Give every cell of each window its window's gradient along one axis (adding up)."""
+    gi = np.zeros(shortened(grad.shape, axis, length), grad.dtype)
+    for k, o, i in axis_taps(ax, axis):
+        gi[i] += grad[o]
+    return gi
+
+
 def avg_divisor(rows, cols, padding, count_include_pad, divisor_override):
     """What each window's sum is divided by: a number, or an (oh, ow) array at the borders."""
     if divisor_override is not None:
@@ -181,9 +252,9 @@ def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_incl
     rows, cols, divisor = avg_setup(x.shape, pool_size, stride, padding, ceil_mode,
                                     count_include_pad, divisor_override)
     xp = planes(x)
-    total = np.zeros((len(xp), rows.out, cols.out), x.dtype if x.dtype.kind == "f" else np.float64)
-    for k, o, i in taps(rows, cols):
-        total[o] += xp[i]
+    total = np.empty((len(xp), rows.out, cols.out), x.dtype if x.dtype.kind == "f" else np.float64)
+    for part in chunks(xp):
+        total[part] = sum_1d(sum_1d(xp[part], cols, 2, total.dtype), rows, 1, total.dtype)
     total /= divisor
     return total.reshape(x.shape[:-2] + total.shape[1:])
 
@@ -195,7 +266,7 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
     rows, cols, divisor = avg_setup(shape, pool_size, stride, padding, ceil_mode,
                                     count_include_pad, divisor_override)
     g = planes(as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))) / divisor
-    gi = np.zeros((len(g),) + shape[-2:], g.dtype)
-    for k, o, i in taps(rows, cols):
-        gi[i] += g[o]
+    gi = np.empty((len(g),) + shape[-2:], g.dtype)
+    for part in chunks(gi):
+        gi[part] = spread_1d(spread_1d(g[part], rows, 1, shape[-2]), cols, 2, shape[-1])
     return gi.reshape(shape)
