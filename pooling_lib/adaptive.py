@@ -8,7 +8,7 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
-from .fast import grad_dtype, planes
+from .fast import grad_dtype, last_nan, planes
 from .geometry import as_gradient, as_input, as_pair, as_shape
 
 
@@ -26,11 +26,7 @@ def adaptive_bins(shape, output_size):
 def first_max(block):
     """Position of each row's maximum in block (P, K): first on ties, the last NaN if any."""
     arg = block.argmax(axis=1)
-    if block.dtype.kind == "f":
-        nan = np.isnan(block)
-        last_nan = block.shape[1] - 1 - nan[:, ::-1].argmax(axis=1)
-        arg = np.where(nan.any(axis=1), last_nan, arg)
-    return arg
+    return last_nan(block, arg) if block.dtype.kind == "f" else arg
 
 
 def adaptive_winners(xp, row_bins, col_bins):

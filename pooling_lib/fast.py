@@ -12,13 +12,15 @@ Internally every function works on planes ``(P, H, W)`` with ``P`` the product o
 """
 from functools import lru_cache
 from itertools import product
+from typing import NamedTuple
 
 import numpy as np
 
 from .geometry import as_gradient, as_input, as_int, as_shape, plan
 
 TIES = ("first", "last", "split", "all")
-CHUNK_BYTES = 1 << 18  # planes are processed in chunks of about this many input bytes
+CHUNK_BYTES = 1 << 20  # planes are processed in chunks of about this many input bytes (L2)
+SMALL = 4096  # inputs of at most this many cells gather their windows in one go
 
 
 # --- shared plumbing -------------------------------------------------------------------------
@@ -91,11 +93,15 @@ def search_1d(x, ax, axis, ties="first"):
     """Maxima and winning taps along one axis. x: (P, A, B) -> out, arg with ``axis`` of length
     ``ax.out``; ``arg`` holds tap numbers (first maximum on ties, "last": the last; the last NaN)."""
     shape = shortened(x.shape, axis, ax.out)
-    out = np.full(shape, lowest(x.dtype), x.dtype)
-    arg = np.empty(shape, tap_dtype(ax.pool))
-    arg[...] = first_tap(ax, axis)
+    steps = axis_taps(ax, axis)
+    if steps[0][0] == 0 and steps[0][1][axis] == slice(0, ax.out):  # tap 0 always inside
+        out, arg = x[steps[0][2]].copy(), np.zeros(shape, tap_dtype(ax.pool))
+        steps = steps[1:]
+    else:
+        out, arg = np.full(shape, lowest(x.dtype), x.dtype), np.empty(shape, tap_dtype(ax.pool))
+        arg[...] = first_tap(ax, axis)
     wins = np.greater_equal if ties == "last" else np.greater
-    for k, o, i in axis_taps(ax, axis):
+    for k, o, i in steps:
         # taps come in increasing order, so "newest winner" is a running maximum of k * won
         np.maximum(arg[o], wins(x[i], out[o]).view(np.uint8) * arg.dtype.type(k), out=arg[o])
         np.maximum(out[o], x[i], out=out[o])
@@ -109,41 +115,97 @@ def route_1d(grad, arg, ax, axis, length):
     """Send gradients back along one axis to the winning taps; overlapping windows add up.
     grad, arg: (P, A, B) with ``axis`` of length ``ax.out`` -> that axis of ``length``."""
     gi = np.zeros(shortened(grad.shape, axis, length), grad.dtype)
-    if np.isfinite(grad).all():
-        for k, o, i in axis_taps(ax, axis):
-            gi[i] += grad[o] * (arg[o] == k)
-    else:  # 0 * inf would be nan: mask without multiplying
-        for k, o, i in axis_taps(ax, axis):
-            gi[i] += np.where(arg[o] == k, grad[o], 0)
+    pick = (lambda m, g: g * m) if np.isfinite(grad).all() else (lambda m, g: np.where(m, g, 0))
+    overlap = ax.stride < ax.dilation * (ax.pool - 1) + 1
+    for k, o, i in axis_taps(ax, axis):
+        if overlap:
+            gi[i] += pick(arg[o] == k, grad[o])
+        else:  # each input cell belongs to one window at most: no need to add
+            gi[i] = pick(arg[o] == k, grad[o])
     return gi
 
 
-def max_search(x, rows, cols, ties="first"):
-    """Maxima of all windows and where they won.
+class Winners(NamedTuple):
+    """Where each window's maximum was found. Small inputs: ``cells`` (P, oh, ow), indices into
+    the whole flattened input. Others, the separable form: window (i, j) won at tap row
+    ``row_arg[p, i, j]`` and, in that input row ``h``, at tap column ``col_arg[p, h, j]``
+    (shapes (P, oh, ow) and (P, H, ow))."""
+    cells: np.ndarray = None
+    row_arg: np.ndarray = None
+    col_arg: np.ndarray = None
 
-    x: (P, H, W) -> out (P, oh, ow) of x's dtype, and winners ``(row_arg (P, oh, ow),
-    col_arg (P, H, ow))``: window (i, j) won at tap row ``a = row_arg[p, i, j]`` and, in that
-    input row ``h``, at tap column ``col_arg[p, h, j]``.
-    """
+
+@lru_cache(maxsize=256)
+def window_table(rows, cols, n_planes):
+    """For ``n_planes`` planes without padding taps: the index of every tap of every window
+    into the flattened input, (P * oh * ow, kh * kw) in row-major tap order, the same flattened,
+    and each row's start in it. None when some taps fall in the padding."""
+    if not (rows.tap_valid().all() and cols.tap_valid().all()):
+        return None
+    h = rows.starts()[:, None] + np.arange(rows.pool) * rows.dilation  # (oh, kh)
+    w = cols.starts()[:, None] + np.arange(cols.pool) * cols.dilation  # (ow, kw)
+    table = h[:, None, :, None] * cols.size + w[None, :, None, :]      # (oh, ow, kh, kw)
+    table = (np.arange(n_planes)[:, None, None, None, None] * (rows.size * cols.size) + table)
+    table = table.reshape(-1, rows.pool * cols.pool)
+    starts = np.arange(len(table)) * table.shape[1]
+    for array in (table, starts):
+        array.flags.writeable = False
+    return table, table.ravel(), starts
+
+
+def last_nan(block, arg):
+    """Row-wise: the last NaN of block (M, K) where a row has one, else ``arg``."""
+    nan = np.isnan(block)
+    return np.where(nan.any(axis=1), block.shape[1] - 1 - nan[:, ::-1].argmax(axis=1), arg)
+
+
+def search_small(x, table, ties):
+    """Max pooling of a small input by gathering all windows at once.
+    x: (P, H, W), table: from :func:`window_table` -> out (P * L,), cells (P * L,)."""
+    index, flat_index, starts = table
+    windows = x.reshape(-1)[index]  # (P * L, K)
+    if ties == "last":
+        arg = index.shape[1] - 1 - windows[:, ::-1].argmax(axis=1)
+    else:
+        arg = windows.argmax(axis=1)
+    out = windows.reshape(-1)[starts + arg]
+    if x.dtype.kind == "f":
+        square = out.dot(out)  # NaN exactly when out holds a NaN (squares cannot cancel)
+        if square != square:
+            arg = last_nan(windows, arg)
+    return out, flat_index[starts + arg]
+
+
+def max_search(x, rows, cols, ties="first"):
+    """Maxima of all windows and where they won. x: (P, H, W) -> out (P, oh, ow) of x's dtype
+    and :class:`Winners`. Ties: first maximum in row-major order ("last": the last); the last NaN."""
     P, H, W = x.shape
+    table = window_table(rows, cols, P) if x.size <= SMALL and ties in ("first", "last") else None
+    if table is not None:
+        out, cells = search_small(x, table, ties)
+        shape = (P, rows.out, cols.out)
+        return out.reshape(shape), Winners(cells=cells.reshape(shape))
     out = np.empty((P, rows.out, cols.out), x.dtype)
     row_arg = np.empty(out.shape, tap_dtype(rows.pool))
     col_arg = np.empty((P, H, cols.out), tap_dtype(cols.pool))
     for part in chunks(x):
         along_rows, col_arg[part] = search_1d(x[part], cols, 2, ties)
         out[part], row_arg[part] = search_1d(along_rows, rows, 1, ties)
-    return out, (row_arg, col_arg)
+    return out, Winners(row_arg=row_arg, col_arg=col_arg)
 
 
 def max_route(grad, winners, rows, cols, in_shape):
-    """Gradient of max pooling from the winners of :func:`max_search`.
+    """Gradient of max pooling from the :class:`Winners` of :func:`max_search`.
     grad: (P, oh, ow) -> (P, H, W); overlapping windows add up."""
-    row_arg, col_arg = winners
-    gi = np.empty(in_shape, grad_dtype(grad))
+    dtype = grad_dtype(grad)
+    if winners.cells is not None:
+        gi = np.bincount(winners.cells.reshape(-1), grad.reshape(-1), in_shape[0] * in_shape[1] * in_shape[2])
+        return gi.astype(dtype, copy=False).reshape(in_shape)
+    gi = np.empty(in_shape, dtype)
     for part in chunks(gi):
-        along_rows = route_1d(grad[part].astype(gi.dtype, copy=False), row_arg[part], rows, 1,
-                              in_shape[1])
-        gi[part] = route_1d(along_rows, col_arg[part], cols, 2, in_shape[2])
+        along_rows = route_1d(grad[part].astype(dtype, copy=False), winners.row_arg[part],
+                              rows, 1, in_shape[1])
+        gi[part] = route_1d(along_rows, winners.col_arg[part], cols, 2, in_shape[2])
     return gi
 
 
@@ -170,16 +232,17 @@ def max_share(grad, x, out, rows, cols, ties):
 
 
 def flat_indices(winners, rows, cols):
-    """Winning cells as int64 flat indices ``h * W + w`` into each (H, W) plane."""
-    row_arg, col_arg = winners
-    h = rows.starts()[:, None] + row_arg.astype(np.int64) * rows.dilation  # (P, oh, ow)
-    b = np.take_along_axis(col_arg, h, axis=1).astype(np.int64)
+    """Winning cells as int64 flat indices ``h * W + w`` into each (H, W) plane, (P, oh, ow)."""
+    if winners.cells is not None:
+        return winners.cells % (rows.size * cols.size)
+    h = rows.starts()[:, None] + winners.row_arg.astype(np.int64) * rows.dilation
+    b = np.take_along_axis(winners.col_arg, h, axis=1).astype(np.int64)
     return h * cols.size + cols.starts() + b * cols.dilation
 
 
 def planes(x):
     """``x`` (..., H, W) viewed as (P, H, W)."""
-    return x.reshape(-1, *x.shape[-2:])
+    return x.reshape((-1,) + x.shape[-2:])
 
 
 def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False,
@@ -227,22 +290,58 @@ def spread_1d(grad, ax, axis, length):
     return gi
 
 
-def avg_divisor(rows, cols, padding, count_include_pad, divisor_override):
-    """What each window's sum is divided by: a number, or an (oh, ow) array at the borders."""
-    if divisor_override is not None:
-        if as_int(divisor_override, "divisor_override") == 0:
-            raise ValueError("divisor_override must not be 0, got 0")
-        return divisor_override
-    include = bool(count_include_pad) and not isinstance(padding, str)
-    d = rows.counts(include)[:, None] * cols.counts(include)[None, :]
-    return d.flat[0] if (d == d.flat[0]).all() else d
+@lru_cache(maxsize=1024)
+def window_counts(rows, cols, include_pad):
+    """Cells per window: a number, or an (oh, ow) array when border windows hold fewer."""
+    d = rows.counts(include_pad)[:, None] * cols.counts(include_pad)[None, :]
+    if (d == d.flat[0]).all():
+        return int(d.flat[0])
+    d.flags.writeable = False
+    return d
 
 
 def avg_setup(shape, pool_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Checked settings of an average pooling of planes ``shape[-2:]``: rows, cols, divisor."""
     if not isinstance(count_include_pad, (bool, np.bool_)):
         raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
     rows, cols = plan(shape[-2:], pool_size, stride, padding, 1, ceil_mode)
-    return rows, cols, avg_divisor(rows, cols, padding, count_include_pad, divisor_override)
+    if divisor_override is not None:
+        if as_int(divisor_override, "divisor_override") == 0:
+            raise ValueError("divisor_override must not be 0, got 0")
+        return rows, cols, divisor_override
+    include_pad = bool(count_include_pad) and not isinstance(padding, str)
+    return rows, cols, window_counts(rows, cols, include_pad)
+
+
+def avg_forward(xp, rows, cols, divisor):
+    """Window means. xp: (P, H, W) -> (P, oh, ow), float (integer input: float64)."""
+    dtype = xp.dtype if xp.dtype.kind == "f" else np.dtype(np.float64)
+    shape = (len(xp), rows.out, cols.out)
+    table = window_table(rows, cols, len(xp)) if xp.size <= SMALL else None
+    if table is not None:
+        total = xp.reshape(-1)[table[0]].sum(axis=1, dtype=dtype).reshape(shape)
+    else:
+        total = np.empty(shape, dtype)
+        for part in chunks(xp):
+            total[part] = sum_1d(sum_1d(xp[part], cols, 2, dtype), rows, 1, dtype)
+    total /= divisor
+    return total
+
+
+def avg_backward(grad, rows, cols, divisor, in_shape):
+    """Gradient of average pooling: grad (P, oh, ow) -> (P, H, W)."""
+    dtype = grad_dtype(grad)
+    g = (grad / divisor).astype(dtype, copy=False)
+    table = window_table(rows, cols, in_shape[0]) if g.size <= SMALL else None
+    if table is not None:
+        index, flat_index, _ = table
+        gi = np.bincount(flat_index, np.repeat(g.reshape(-1), index.shape[1]),
+                         in_shape[0] * in_shape[1] * in_shape[2])
+        return gi.astype(dtype, copy=False).reshape(in_shape)
+    gi = np.empty(in_shape, dtype)
+    for part in chunks(gi):
+        gi[part] = spread_1d(spread_1d(g[part], rows, 1, in_shape[1]), cols, 2, in_shape[2])
+    return gi
 
 
 def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -251,12 +350,8 @@ def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_incl
     x = as_input(x)
     rows, cols, divisor = avg_setup(x.shape, pool_size, stride, padding, ceil_mode,
                                     count_include_pad, divisor_override)
-    xp = planes(x)
-    total = np.empty((len(xp), rows.out, cols.out), x.dtype if x.dtype.kind == "f" else np.float64)
-    for part in chunks(xp):
-        total[part] = sum_1d(sum_1d(xp[part], cols, 2, total.dtype), rows, 1, total.dtype)
-    total /= divisor
-    return total.reshape(x.shape[:-2] + total.shape[1:])
+    out = avg_forward(planes(x), rows, cols, divisor)
+    return out.reshape(x.shape[:-2] + out.shape[1:])
 
 
 def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, padding=0,
@@ -265,8 +360,5 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
     shape = as_shape(input_shape)
     rows, cols, divisor = avg_setup(shape, pool_size, stride, padding, ceil_mode,
                                     count_include_pad, divisor_override)
-    g = planes(as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))) / divisor
-    gi = np.empty((len(g),) + shape[-2:], g.dtype)
-    for part in chunks(gi):
-        gi[part] = spread_1d(spread_1d(g[part], rows, 1, shape[-2]), cols, 2, shape[-1])
-    return gi.reshape(shape)
+    g = planes(as_gradient(grad_output, shape[:-2] + (rows.out, cols.out)))
+    return avg_backward(g, rows, cols, divisor, (len(g),) + shape[-2:]).reshape(shape)

@@ -178,7 +178,7 @@ def as_input(x, name="x"):
         x = np.asarray(x)
     except ValueError as error:
         raise TypeError(f"{name} must be a numeric array, could not convert it: {error}") from None
-    if x.dtype == bool or x.dtype.kind not in "iuf":
+    if x.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold ints or floats, got dtype {x.dtype}")
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{name} must have shape {RANKS}, got shape {x.shape} ({x.ndim} axes)")
@@ -190,7 +190,7 @@ def as_input(x, name="x"):
 def as_gradient(grad_output, expected_shape):
     """``grad_output`` as a float array of exactly ``expected_shape``."""
     g = np.asarray(grad_output)
-    if g.dtype == bool or g.dtype.kind not in "iuf":
+    if g.dtype.kind not in "iuf":
         raise TypeError(f"grad_output must hold numbers, got dtype {g.dtype}")
     if g.shape != tuple(expected_shape):
         raise ValueError(f"grad_output must have the forward output's shape {tuple(expected_shape)}, "

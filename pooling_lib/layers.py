@@ -47,7 +47,9 @@ class MaxPool(Layer):
 
     def forward(self, input):
         self.input = as_input(input)
-        self.rows, self.cols = plan(self.input.shape[-2:], **self.settings)
+        if self.input.shape[-2:] != getattr(self, "plane_shape", None):
+            self.rows, self.cols = plan(self.input.shape[-2:], **self.settings)
+            self.plane_shape = self.input.shape[-2:]
         self.output, self.winner = fast.max_search(fast.planes(self.input), self.rows, self.cols,
                                                    self.ties)
         self.output = self.output.reshape(self.input.shape[:-2] + self.output.shape[1:])
@@ -55,11 +57,11 @@ class MaxPool(Layer):
 
     def backward(self, output_gradient, learning_rate=None):
         g = self._output_gradient(output_gradient)
-        x = fast.planes(self.input)
         if self.ties in ("split", "all"):
-            gi = fast.max_share(g, x, fast.planes(self.output), self.rows, self.cols, self.ties)
+            gi = fast.max_share(g, fast.planes(self.input), fast.planes(self.output),
+                                self.rows, self.cols, self.ties)
         else:
-            gi = fast.max_route(g, self.winner, self.rows, self.cols, x.shape)
+            gi = fast.max_route(g, self.winner, self.rows, self.cols, (len(g),) + self.plane_shape)
         return gi.reshape(self.input.shape)
 
 
@@ -69,13 +71,19 @@ class AvgPool(Layer):
     def __init__(self, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
         self.settings = dict(pool_size=pool_size, stride=stride, padding=padding,
-                             ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+                             ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                             divisor_override=None)
 
     def forward(self, input):
         self.input = as_input(input)
-        self.output = fast.avg_pool2d(self.input, **self.settings)
+        if self.input.shape[-2:] != getattr(self, "plane_shape", None):
+            self.rows, self.cols, self.divisor = fast.avg_setup(self.input.shape, **self.settings)
+            self.plane_shape = self.input.shape[-2:]
+        out = fast.avg_forward(fast.planes(self.input), self.rows, self.cols, self.divisor)
+        self.output = out.reshape(self.input.shape[:-2] + out.shape[1:])
         return self.output
 
     def backward(self, output_gradient, learning_rate=None):
-        self._output_gradient(output_gradient)
-        return fast.avg_pool2d_backward(output_gradient, self.input.shape, **self.settings)
+        g = self._output_gradient(output_gradient)
+        gi = fast.avg_backward(g, self.rows, self.cols, self.divisor, (len(g),) + self.plane_shape)
+        return gi.reshape(self.input.shape)
