@@ -10,5 +10,6 @@ from .fast import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backwa
 from .geometry import pool_output_size
 from .gradcheck import numerical_gradient, relative_error
 from .layers import AvgPool, Layer, MaxPool
+from .pool1d import avg_pool1d, avg_pool1d_backward, max_pool1d, max_pool1d_backward
 
 __version__ = "0.1.0"

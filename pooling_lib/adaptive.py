@@ -8,7 +8,7 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
-from .fast import grad_dtype, last_nan, planes
+from .fast import flat_planes, grad_dtype, last_nan, planes
 from .geometry import as_gradient, as_input, as_pair, as_shape
 
 
@@ -35,15 +35,14 @@ def adaptive_winners(xp, row_bins, col_bins):
     idx = np.empty((len(xp), len(row_bins), len(col_bins)), np.int64)
     for i, (h0, h1) in enumerate(row_bins):
         for j, (w0, w1) in enumerate(col_bins):
-            arg = first_max(xp[:, h0:h1, w0:w1].reshape(len(xp), -1))
+            arg = first_max(flat_planes(xp[:, h0:h1, w0:w1]))
             idx[:, i, j] = (h0 + arg // (w1 - w0)) * W + w0 + arg % (w1 - w0)
     return idx
 
 
 def gather(xp, idx):
     """Values of planes xp (P, H, W) at flat plane indices idx (P, ...)."""
-    flat = xp.reshape(len(xp), -1)
-    return np.take_along_axis(flat, idx.reshape(len(xp), -1), axis=1).reshape(idx.shape)
+    return np.take_along_axis(flat_planes(xp), flat_planes(idx), axis=1).reshape(idx.shape)
 
 
 def adaptive_max_pool2d(x, output_size, return_indices=False):
@@ -61,10 +60,10 @@ def adaptive_max_pool2d_backward(grad_output, x, output_size):
     row_bins, col_bins = adaptive_bins(x.shape, output_size)
     g = as_gradient(grad_output, x.shape[:-2] + (len(row_bins), len(col_bins)))
     xp = planes(x)
-    idx = adaptive_winners(xp, row_bins, col_bins).reshape(len(xp), -1)
+    idx = flat_planes(adaptive_winners(xp, row_bins, col_bins))
     gi = np.zeros((len(xp), x.shape[-2] * x.shape[-1]), grad_dtype(g))
     rows = np.arange(len(xp))
-    for k, column in enumerate(planes(g).reshape(len(xp), -1).T):
+    for k, column in enumerate(flat_planes(planes(g)).T):
         gi[rows, idx[:, k]] += column  # one winner per plane: no clashes within a bin
     return gi.reshape(x.shape)
 
@@ -132,5 +131,5 @@ def max_unpool2d(values, indices, output_size):
                          f"got values from {indices.min()} to {indices.max()}")
     vp = planes(values)
     out = np.zeros((len(vp), H * W), values.dtype)
-    out[np.arange(len(vp))[:, None], indices.reshape(len(vp), -1)] = vp.reshape(len(vp), -1)
+    out[np.arange(len(vp))[:, None], flat_planes(planes(indices))] = flat_planes(vp)
     return out.reshape(values.shape[:-2] + (H, W))

@@ -10,6 +10,7 @@ windows overlap.
 Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the leading axes.
 Internally every function works on planes ``(P, H, W)`` with ``P`` the product of leading axes.
 """
+import math
 from functools import lru_cache
 from itertools import product
 from typing import NamedTuple
@@ -243,6 +244,11 @@ def flat_indices(winners, rows, cols):
 def planes(x):
     """``x`` (..., H, W) viewed as (P, H, W)."""
     return x.reshape((-1,) + x.shape[-2:])
+
+
+def flat_planes(a):
+    """``a`` (P, ...) as (P, cells), also when P == 0."""
+    return a.reshape(len(a), math.prod(a.shape[1:]))
 
 
 def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False,

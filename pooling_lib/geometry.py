@@ -172,14 +172,20 @@ def pool_output_size(size, pool_size, stride=None, padding=0, dilation=1, ceil_m
 RANKS = "(H, W), (C, H, W) or (N, C, H, W)"
 
 
-def as_input(x, name="x"):
-    """``x`` as a numeric array of 2, 3 or 4 axes with non-empty planes (``N == 0`` allowed)."""
+def as_array(x, name="x"):
+    """``x`` as a NumPy array of ints or floats (a ``TypeError`` for anything else)."""
     try:
         x = np.asarray(x)
     except ValueError as error:
         raise TypeError(f"{name} must be a numeric array, could not convert it: {error}") from None
     if x.dtype.kind not in "iuf":
         raise TypeError(f"{name} must hold ints or floats, got dtype {x.dtype}")
+    return x
+
+
+def as_input(x, name="x"):
+    """``x`` as a numeric array of 2, 3 or 4 axes with non-empty planes (``N == 0`` allowed)."""
+    x = as_array(x, name)
     if x.ndim not in (2, 3, 4):
         raise ValueError(f"{name} must have shape {RANKS}, got shape {x.shape} ({x.ndim} axes)")
     if min(x.shape[1:] if x.ndim == 4 else x.shape) < 1:
@@ -198,10 +204,11 @@ def as_gradient(grad_output, expected_shape):
     return g if g.dtype.kind == "f" else g.astype(np.float64)
 
 
-def as_shape(input_shape):
-    """``input_shape`` checked like an input of that shape; returns a tuple of ints."""
+def as_shape(input_shape, check=None):
+    """``input_shape`` as a tuple of ints, checked by ``check`` (default :func:`as_input`) like
+    an input of that shape."""
     if not isinstance(input_shape, (tuple, list)):
         raise TypeError(f"input_shape must be a tuple of ints, got {input_shape!r}")
     shape = tuple(as_int(s, "input_shape", 0) for s in input_shape)
-    as_input(np.empty(shape), "an input of input_shape")
+    (check or as_input)(np.empty(shape), "an input of input_shape")
     return shape

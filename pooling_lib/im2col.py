@@ -11,7 +11,7 @@ Shapes: ``x`` is ``(..., H, W)``; columns are ``(..., K, L)``.
 import numpy as np
 
 from .adaptive import first_max
-from .fast import first_valid_tap, grad_dtype, lowest, planes
+from .fast import first_valid_tap, flat_planes, grad_dtype, lowest, planes
 from .geometry import as_gradient, as_input, as_shape, plan
 
 
@@ -80,7 +80,7 @@ def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilat
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation)
     g = planes(as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out)))
     grad_columns = np.zeros(columns.shape, grad_dtype(g))
-    np.put_along_axis(grad_columns, win[:, None, :], g.reshape(len(g), 1, -1), axis=1)
+    np.put_along_axis(grad_columns, win[:, None, :], flat_planes(g)[:, None, :], axis=1)
     return col2im(grad_columns, x.shape, pool_size, stride, padding, dilation)
 
 
@@ -98,5 +98,5 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
     rows, cols = plan(shape[-2:], pool_size, stride, padding)
     K = rows.pool * cols.pool
     g = planes(as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))) / K
-    grad_columns = np.broadcast_to(g.reshape(len(g), 1, -1), (len(g), K, rows.out * cols.out))
+    grad_columns = np.broadcast_to(flat_planes(g)[:, None, :], (len(g), K, rows.out * cols.out))
     return col2im(grad_columns, shape, pool_size, stride, padding)

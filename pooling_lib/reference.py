@@ -8,6 +8,7 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
+from .adaptive import adaptive_bins
 from .fast import avg_setup, check_ties, grad_dtype
 from .geometry import as_gradient, as_input, as_shape, plan
 
@@ -138,3 +139,36 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
         for h, w in cells:
             grad_input[p + (h, w)] += share
     return grad_input
+
+
+def adaptive_max_pool2d(x, output_size, return_indices=False):
+    """Adaptive max pooling with loops: the winner of each bin, as in max pooling."""
+    x = as_input(x)
+    row_bins, col_bins = adaptive_bins(x.shape, output_size)
+    out = np.zeros(x.shape[:-2] + (len(row_bins), len(col_bins)), x.dtype)
+    indices = np.zeros(out.shape, np.int64)
+    for p in np.ndindex(x.shape[:-2]):
+        for i, (h0, h1) in enumerate(row_bins):
+            for j, (w0, w1) in enumerate(col_bins):
+                cells = [(h, w) for h in range(h0, h1) for w in range(w0, w1)]
+                h, w = winner(x[p], cells)
+                out[p + (i, j)] = x[p + (h, w)]
+                indices[p + (i, j)] = h * x.shape[-1] + w
+    return (out, indices) if return_indices else out
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Adaptive average pooling with loops: the mean of each bin."""
+    x = as_input(x)
+    row_bins, col_bins = adaptive_bins(x.shape, output_size)
+    out = np.zeros(x.shape[:-2] + (len(row_bins), len(col_bins)),
+                   x.dtype if x.dtype.kind == "f" else np.float64)
+    for p in np.ndindex(x.shape[:-2]):
+        for i, (h0, h1) in enumerate(row_bins):
+            for j, (w0, w1) in enumerate(col_bins):
+                total = out.dtype.type(0)
+                for h in range(h0, h1):
+                    for w in range(w0, w1):
+                        total += x[p + (h, w)]
+                out[p + (i, j)] = total / ((h1 - h0) * (w1 - w0))
+    return out
