@@ -1,0 +1,417 @@
+"""Interactive explorers for the pooling notebooks, built with ipywidgets on ``plotting``.
+
+Every explorer is an :class:`Explorer`: a VBox holding its controls, a picture, a live
+formula and a message line. Notebooks and tests can reach
+
+- ``explorer.controls``: the controls by name (``explorer.controls["stride"].value = 2``);
+- ``explorer.png`` (or ``explorer.image.value``): the current picture, PNG bytes;
+- ``explorer.formula.value`` and ``explorer.message.value``: formula and message, as HTML.
+
+A setting that cannot be pooled never raises: the message says why, and the picture keeps
+the last setting that worked. ``python -m pooling_lib.widgets`` times every explorer.
+"""
+import html
+import statistics
+import time
+
+import ipywidgets as widgets
+import matplotlib.cbook
+import matplotlib.image
+import numpy as np
+
+from .plotting import (MODE_NAMES, Pooling, draw_gradient, draw_images, draw_window,
+                       format_decimal, format_fraction, window_taps)
+
+SEED = 0
+MODES = [("max", "max"), ("average", "avg")]
+TIES = ["first", "last", "split", "all"]
+MINUS = "\u2212"
+
+HINTS = (  # (words in pooling_lib's message, what to tell the student)
+    ("padding must be at most", "Padding can be at most half the region (region // 2)."),
+    ("output size must be", "The window does not fit: try a smaller region, stride or dilation, "
+                            "a bigger input, or some padding."),
+    ("holds no input cell", "A window would hold padding only: use less padding or less dilation."),
+    ("ceil_mode", "Rounding up (ceil mode) works with a number of padding cells only."),
+    ("no dilation", "Average pooling has no dilation: set dilation to 1, or switch to max."),
+)
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+def small_input(size, seed=SEED):
+    """Seeded random digits 0..9, shape ``(size, size)``; a smaller input is a crop of a larger."""
+    return np.random.default_rng(seed).integers(0, 10, (max(size, 8),) * 2)[:size, :size]
+
+
+def distinct_input(size=6, seed=SEED, tie=False):
+    """The numbers ``0 .. size*size-1`` shuffled, shape ``(size, size)``: every maximum is unique.
+    With ``tie``, two neighbouring cells near the middle share a new maximum."""
+    x = np.random.default_rng(seed).permutation(size * size).reshape(size, size)
+    if tie:
+        middle = (size - 1) // 2
+        x[middle, middle:middle + 2] = size * size
+    return x
+
+
+def sample_photo(shrink=4):
+    """Grace Hopper's portrait (shipped with matplotlib), grey, values 0..1, made ``shrink``
+    times smaller: shape ``(150, 128)`` by default."""
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as file:
+        rgb = matplotlib.image.imread(file)
+    grey = rgb[..., :3] @ np.array([0.299, 0.587, 0.114]) / 255
+    h, w = grey.shape[0] // shrink, grey.shape[1] // shrink
+    return grey[:h * shrink, :w * shrink].reshape(h, shrink, w, shrink).mean(axis=(1, 3))
+
+
+def edge_map(image):
+    """A feature map like those of a CNN's first layer: ReLU(right - left) lights up the edges
+    where the image gets brighter to the right. ``image`` (H, W) -> (H, W - 2)."""
+    return np.maximum(image[:, 2:] - image[:, :-2], 0)
+
+
+# --- the explorer --------------------------------------------------------------------------------
+
+def kindly(error):
+    """HTML explaining a refused setting: a short hint, then pooling_lib's own words."""
+    text = str(error)
+    hint = next((h for words, h in HINTS if words in text), "These settings can't be pooled.")
+    return (f'<span style="color:#D55E00">&#9888; {hint}</span> '
+            f'<small style="color:#666">({html.escape(text)})</small>')
+
+
+class Explorer(widgets.VBox):
+    """Controls, a picture, a live formula and a message line.
+
+    ``draw(explorer)`` reads the controls (``explorer.value(name)``), writes
+    ``explorer.formula.value`` and returns a picture with a ``png()`` method, reusing
+    ``explorer.picture`` when it can. A ``ValueError`` from it becomes the message.
+    ``extras`` are widgets shown with the controls that do not redraw by themselves.
+    """
+
+    def __init__(self, controls, draw, extras=()):
+        self.controls = dict(controls)
+        self.draw = draw
+        self.picture = None
+        self.image = widgets.Image(format="png",  # shrinks to fit narrow notebook columns
+                                   layout=widgets.Layout(max_width="100%", height="auto"))
+        self.formula = widgets.HTML()
+        self.message = widgets.HTML()
+        self._busy = False
+        panel = widgets.HBox([*extras, *self.controls.values()],
+                             layout=widgets.Layout(flex_flow="row wrap"))
+        super().__init__([panel, self.image, self.formula, self.message])
+        for control in self.controls.values():
+            control.observe(self.refresh, names="value")
+        self.refresh()
+
+    @property
+    def png(self):
+        """The current picture, PNG bytes."""
+        return bytes(self.image.value)
+
+    def value(self, name):
+        """The value of control ``name``."""
+        return self.controls[name].value
+
+    def set_count(self, name, count):
+        """Let slider ``name`` run over ``0 .. count - 1``; returns its (possibly lowered) value."""
+        self.controls[name].max = max(count - 1, 0)
+        return self.controls[name].value
+
+    def refresh(self, change=None):
+        """Redraw for the current settings; called on every control change."""
+        if self._busy:  # a control moved by draw itself (e.g. a range that shrank)
+            return
+        self._busy = True
+        try:
+            self.picture = self.draw(self)
+            self.image.value = self.picture.png()
+            self.message.value = ""
+        except ValueError as error:
+            self.message.value = kindly(error)
+        finally:
+            self._busy = False
+
+
+def _slider(description, value, low, high):
+    return widgets.IntSlider(value=value, min=low, max=high, description=description,
+                             continuous_update=True, style={"description_width": "initial"},
+                             layout=widgets.Layout(width="230px"))
+
+
+def _toggle(options, value=None):
+    """Toggle buttons for ``(label, value)`` options; the first one is chosen unless ``value``."""
+    return widgets.ToggleButtons(options=options, value=value or options[0][1],
+                                 style={"button_width": "72px"})
+
+
+def _int(n):
+    """An integer as text with a real minus sign."""
+    return str(n).replace("-", MINUS)
+
+
+# --- formulas ------------------------------------------------------------------------------------
+
+def textbook_formula(size, region, stride):
+    """HTML of ``out = floor((L - F) / S) + 1`` with the numbers put in."""
+    out = (size - region) // stride + 1
+    text = (f"out = &lfloor;(L &minus; F) / S&rfloor; + 1 = &lfloor;({size} &minus; {region}) / "
+            f"{stride}&rfloor; + 1 = <b>{_int(out)}</b>")
+    if out >= 1:
+        text += f" per side, so {out} &times; {out} = {out * out} pools"
+    return text
+
+
+def padded_formula(size, region, stride, padding, dilation, ceil_mode):
+    """HTML of the output-size formula with padding, dilation and ceil_mode, numbers put in.
+    ``padding``: an int, ``"valid"`` or ``"same"``."""
+    eff = dilation * (region - 1) + 1
+    lines = [f"eff = d&middot;(F &minus; 1) + 1 = {dilation}&middot;({region} &minus; 1) + 1 "
+             f"= {eff}"]
+    if padding == "same":
+        out = -(-size // stride)
+        total = max((out - 1) * stride + eff - size, 0)
+        lines += [f"'same': out = &lceil;L / S&rceil; = &lceil;{size} / {stride}&rceil; "
+                  f"= <b>{out}</b>",
+                  f"padding = max((out &minus; 1)&middot;S + eff &minus; L, 0) = "
+                  f"max({out - 1}&middot;{stride} + {eff} &minus; {size}, 0) = {total}: "
+                  f"{total // 2} before, {total - total // 2} after"]
+        return "<br>".join(lines)
+    if padding == "valid":
+        lines.append("'valid' means no padding: P = 0")
+        padding = 0
+    span = size + 2 * padding - eff
+    left, right, out = ("&lceil;", "&rceil;", -(-span // stride) + 1) if ceil_mode else \
+                       ("&lfloor;", "&rfloor;", span // stride + 1)
+    line = (f"out = {left}(L + 2P &minus; eff) / S{right} + 1 = {left}({size} + 2&middot;{padding} "
+            f"&minus; {eff}) / {stride}{right} + 1 = <b>{_int(out)}</b>")
+    if ceil_mode and out >= 1 and (out - 1) * stride >= size + padding:
+        line += (f", but the last window would start in the right padding, so it is dropped: "
+                 f"out = <b>{out - 1}</b>")
+    return "<br>".join(lines + [line])
+
+
+# --- explorers -----------------------------------------------------------------------------------
+
+def pool_explorer(size=6, region=2, stride=2):
+    """Sliders for input size, region and stride over a small input, and a slider that moves
+    the window; shows the window, its output cell and ``out = floor((L - F) / S) + 1``."""
+    controls = {"size": _slider("input size", size, 3, 8),
+                "region": _slider("region", region, 1, 5),
+                "stride": _slider("stride", stride, 1, 4),
+                "mode": _toggle(MODES),
+                "window": _slider("window", 0, 0, 8)}
+
+    def draw(explorer):
+        L, F, S = (explorer.value(k) for k in ("size", "region", "stride"))
+        explorer.formula.value = textbook_formula(L, F, S)
+        x = small_input(L)
+        pooling = Pooling(explorer.value("mode"), F, S)
+        rows, cols = pooling.axes(x.shape)
+        index = explorer.set_count("window", rows.out * cols.out)
+        return draw_window(x, pooling, index, picture=explorer.picture)
+
+    return Explorer(controls, draw)
+
+
+def max_vs_avg_explorer(image=None, region=4, stride=4):
+    """Max and average pooling side by side over ``image`` (H, W) (default: a grey photo),
+    with region and stride sliders."""
+    image = sample_photo() if image is None else np.asarray(image, dtype=float)
+    controls = {"mode": _toggle([("max", "max"), ("average", "avg"), ("both", "both")], "both"),
+                "region": _slider("region", region, 1, 8),
+                "stride": _slider("stride", stride, 1, 8)}
+
+    def draw(explorer):
+        F, S = explorer.value("region"), explorer.value("stride")
+        modes = ["max", "avg"] if explorer.value("mode") == "both" else [explorer.value("mode")]
+        (h, w), (oh, ow) = image.shape, ((n - F) // S + 1 for n in image.shape)
+        explorer.formula.value = (
+            f"out = &lfloor;({h} &minus; {F}) / {S}&rfloor; + 1 = {_int(oh)} rows, "
+            f"&lfloor;({w} &minus; {F}) / {S}&rfloor; + 1 = {_int(ow)} columns"
+            + (f": {oh * ow} numbers instead of {h * w}" if min(oh, ow) >= 1 else ""))
+        pooled = [Pooling(mode, F, S).forward(image) for mode in modes]
+        titles = [f"input {h}\u00d7{w}"] + [
+            f"{MODE_NAMES[mode]} {F}\u00d7{F}, stride {S} \u2192 "
+            f"{p.shape[0]}\u00d7{p.shape[1]}" for mode, p in zip(modes, pooled)]
+        return draw_images([image, *pooled], titles, explorer.picture)
+
+    return Explorer(controls, draw)
+
+
+def forward_stepper(x=None, region=2, stride=1):
+    """Step the window over a small input ``x`` (H, W) one position at a time (Play, previous,
+    next) and watch the output fill in cell by cell."""
+    x = small_input(5) if x is None else np.asarray(x)
+    controls = {"region": _slider("region", region, 1, 4),
+                "stride": _slider("stride", stride, 1, 3),
+                "mode": _toggle(MODES),
+                "step": _slider("step", 0, 0, 8)}
+    play = widgets.Play(value=0, min=0, max=8, interval=800, description="play")
+    widgets.link((play, "value"), (controls["step"], "value"))
+    previous = widgets.Button(description="\u25c0 previous", layout=widgets.Layout(width="100px"))
+    following = widgets.Button(description="next \u25b6", layout=widgets.Layout(width="100px"))
+
+    def draw(explorer):
+        mode = explorer.value("mode")
+        pooling = Pooling(mode, explorer.value("region"), explorer.value("stride"))
+        rows, cols = pooling.axes(x.shape)
+        count = rows.out * cols.out
+        step = explorer.set_count("step", count)
+        play.max = count - 1
+        picture = draw_window(x, pooling, step, filled=step + 1, picture=explorer.picture)
+        i, j = divmod(step, cols.out)
+        r, c = window_taps(rows, i), window_taps(cols, j)
+        cells = [str(v) for v in x[np.ix_(r, c)].ravel()]
+        how = (f"max({', '.join(cells)})" if mode == "max"
+               else f"({' + '.join(cells)}) / {len(cells)}")
+        result = format_decimal(picture.output.values[i, j])
+        explorer.formula.value = (
+            f"step {step + 1} of {count}: rows {r[0]}&ndash;{r[-1]}, columns {c[0]}&ndash;{c[-1]} "
+            f"&rarr; {how} = <b>{result}</b> goes to out[{i}, {j}]")
+        return picture
+
+    explorer = Explorer(controls, draw, extras=[play, previous, following])
+    previous.on_click(lambda _: _move(controls["step"], -1))
+    following.on_click(lambda _: _move(controls["step"], +1))
+    explorer.play, explorer.previous_button, explorer.next_button = play, previous, following
+    return explorer
+
+
+def _move(slider, delta):
+    slider.value = min(max(slider.value + delta, slider.min), slider.max)
+
+
+def backward_explorer(region=3, stride=1):
+    """Pick an output cell and see which input cells receive its gradient; next to it, the
+    total gradient when every output cell sends 1, where overlapping windows add up."""
+    controls = {"row": _slider("output row", 0, 0, 3),
+                "col": _slider("output column", 0, 0, 3),
+                "region": _slider("region", region, 1, 4),
+                "stride": _slider("stride", stride, 1, 3),
+                "mode": _toggle(MODES),
+                "ties": widgets.Dropdown(options=TIES, value="first", description="ties",
+                                         layout=widgets.Layout(width="150px")),
+                "tie": widgets.Checkbox(value=False, description="make a tie")}
+
+    def draw(explorer):
+        x = distinct_input(tie=explorer.value("tie"))
+        mode, ties = explorer.value("mode"), explorer.value("ties")
+        pooling = Pooling(mode, explorer.value("region"), explorer.value("stride"))
+        rows, cols = pooling.axes(x.shape)
+        cell = explorer.set_count("row", rows.out), explorer.set_count("col", cols.out)
+        explorer.controls["ties"].disabled = mode != "max"
+        picture = draw_gradient(x, pooling, cell, ties, explorer.picture)
+        window = x[np.ix_(window_taps(rows, cell[0]), window_taps(cols, cell[1]))]
+        explorer.formula.value = gradient_story(picture, window, cell, pooling, ties)
+        return picture
+
+    return Explorer(controls, draw)
+
+
+TIE_STORIES = {  # what each tie policy does with a gradient of 1
+    "first": "gives all of it to the first one, {receivers}",
+    "last": "gives all of it to the last one, {receivers}",
+    "split": "gives each 1/{tied}",
+    "all": "gives each the full 1, so {tied} in total: more than was sent, not a true gradient",
+}
+
+
+def gradient_story(picture, window, cell, pooling, ties):
+    """HTML telling where the gradient of output ``cell`` goes (``window``: its input cells)
+    and how the total adds up, read from the grids of a drawn GradientPicture."""
+    i, j = cell
+    who = f"y[{i}, {j}]"
+    if pooling.mode == "avg":
+        first = f"{who} is the average of {window.size} cells, so each gets 1/{window.size} of it"
+    else:
+        who += f" = {format_decimal(picture.output.values[i, j])}"
+        receivers = ", ".join(f"x[{r}, {c}]" for r, c in np.argwhere(picture.from_cell.values))
+        tied = int((window == window.max()).sum())
+        first = (f"{who} came from {receivers}, so only that cell gets its gradient (1)"
+                 if tied == 1 else f"{who} is a tie of {tied} cells; ties='{ties}' "
+                 + TIE_STORIES[ties].format(receivers=receivers, tied=tied))
+    if pooling.stride < pooling.pool_size:
+        adds = (f"Windows overlap (stride {pooling.stride} &lt; region {pooling.pool_size}), so "
+                f"the gradients add up: to {format_fraction(picture.total.values.max())} at most.")
+    else:
+        adds = "Windows do not overlap, so nothing adds up."
+    return f"{first}.<br>On the right, every output cell sends 1. {adds}"
+
+
+def padding_explorer(size=5, region=3, stride=2, padding=1):
+    """Every setting of the output size at once: input size, region, stride, padding (a number,
+    'valid' or 'same'), dilation and ceil_mode, with the live formula and the window's taps."""
+    controls = {"size": _slider("input size", size, 3, 8),
+                "region": _slider("region", region, 1, 5),
+                "stride": _slider("stride", stride, 1, 4),
+                "padding": _slider("padding", padding, 0, 3),
+                "dilation": _slider("dilation", 1, 1, 3),
+                "padding_mode": widgets.Dropdown(
+                    options=[("number", "number"), ("'valid'", "valid"), ("'same'", "same")],
+                    value="number", description="padding mode",
+                    style={"description_width": "initial"}, layout=widgets.Layout(width="210px")),
+                "ceil_mode": widgets.Checkbox(value=False, description="ceil_mode"),
+                "mode": _toggle(MODES),
+                "window": _slider("window", 0, 0, 8)}
+
+    def draw(explorer):
+        L, F, S, d = (explorer.value(k) for k in ("size", "region", "stride", "dilation"))
+        numeric = explorer.value("padding_mode") == "number"
+        padding = explorer.value("padding") if numeric else explorer.value("padding_mode")
+        explorer.controls["padding"].disabled = not numeric
+        explorer.formula.value = (padded_formula(L, F, S, padding, d, explorer.value("ceil_mode"))
+                                  + "<br>" + padding_note(explorer.value("mode"), numeric))
+        x = small_input(L)
+        pooling = Pooling(explorer.value("mode"), F, S, padding, d, explorer.value("ceil_mode"))
+        rows, cols = pooling.axes(x.shape)
+        index = explorer.set_count("window", rows.out * cols.out)
+        return draw_window(x, pooling, index, picture=explorer.picture)
+
+    return Explorer(controls, draw)
+
+
+def padding_note(mode, numeric):
+    """One line on what a padding cell is worth for ``mode`` ("max" / "avg")."""
+    if mode == "max":
+        return "Max pooling: a padding cell is worth &minus;&infin;, so it never wins."
+    if numeric:
+        return "Average pooling: a padding cell counts as 0, and counts in the divisor."
+    return "Average pooling with 'same': only the real cells are averaged."
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+def _change(control):
+    """Move ``control`` to another value: next option, other state, or one step up (wrapping)."""
+    if isinstance(control, widgets.Checkbox):
+        control.value = not control.value
+    elif hasattr(control, "options"):
+        control.index = (control.index + 1) % len(control.options)
+    else:
+        control.value = control.min if control.value >= control.max else control.value + 1
+
+
+def measure_redraw(explorer, changes=30):
+    """Median seconds from a control change to a finished PNG, over ``changes`` changes made
+    to the controls in turn (refused settings and controls that could not move are not counted)."""
+    controls = list(explorer.controls.values())
+    times = []
+    for k in range(changes):
+        control = controls[k % len(controls)]
+        before = control.value
+        start = time.perf_counter()
+        _change(control)
+        elapsed = time.perf_counter() - start
+        if control.value != before and not explorer.message.value:
+            times.append(elapsed)
+    return statistics.median(times)
+
+
+EXPLORERS = (pool_explorer, max_vs_avg_explorer, forward_stepper, backward_explorer,
+             padding_explorer)
+
+if __name__ == "__main__":
+    for make in EXPLORERS:
+        print(f"{make.__name__:22} median redraw {1000 * measure_redraw(make()):5.1f} ms")

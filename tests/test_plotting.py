@@ -1,0 +1,159 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+import pooling_lib as pl  # noqa: E402
+from pooling_lib import plotting as P  # noqa: E402
+
+EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
+
+
+def visible(reused):
+    return [artist for artist in reused.artists if artist.get_visible()]
+
+
+def strings(values):
+    return [P.format_decimal(v) for v in np.ravel(values)]
+
+
+def test_numbers_are_written_short():
+    assert [P.format_decimal(v) for v in (7.0, 5.75, 19.111, -2.25, np.nan)] == \
+        ["7", "5.75", "19.1", "-2.25", ""]
+    assert [P.format_fraction(v) for v in (1 / 9, 0.5, 2.0, 4 / 9, 0.123456)] == \
+        ["1/9", "1/2", "2", "4/9", "0.12"]
+    assert [P.format_received(v) for v in (0.0, 1 / 3)] == ["", "1/3"]
+
+
+def test_window_taps_follow_stride_padding_and_dilation():
+    rows, _ = P.Pooling("max", 3, 2, padding=1, dilation=2).axes((7, 7))
+    assert [list(P.window_taps(rows, i)) for i in range(rows.out)] == \
+        [[-1, 1, 3], [1, 3, 5], [3, 5, 7]]
+
+
+def test_same_padding_puts_the_smaller_half_before():
+    rows, cols = P.Pooling("max", 2, 2, "same").axes((5, 5))  # out 3, total padding 1
+    assert P.drawn_padding(rows, cols) == (0, 1, 0, 1)
+    assert list(P.window_taps(rows, 2)) == [4, 5]
+
+
+def test_drawn_padding_reaches_the_cells_of_ceil_mode_windows():
+    rows, cols = P.Pooling("max", 2, 2, ceil_mode=True).axes((5, 3))
+    assert (rows.out, cols.out) == (3, 2)
+    assert P.drawn_padding(rows, cols) == (0, 1, 0, 1)
+
+
+def test_window_boxes_are_one_box_or_one_per_dilated_tap():
+    rows, cols = P.Pooling("max", 2, 1).axes((4, 4))
+    assert P.window_boxes(rows, cols, 1, 2) == [(1, 2, 2, 2)]
+    rows, cols = P.Pooling("max", 2, 1, dilation=2).axes((4, 4))
+    assert P.window_boxes(rows, cols, 0, 1) == \
+        [(0, 1, 1, 1), (0, 3, 1, 1), (2, 1, 1, 1), (2, 3, 1, 1)]
+
+
+def test_show_pools_draws_all_nine_pools_of_the_4x4_example():
+    fig = P.show_pools(EXAMPLE, 2, stride=1)
+    assert isinstance(fig, Figure)
+    assert len(fig.grids) == 10
+    assert all(g.labels.strings == strings(EXAMPLE) for g in fig.grids[:9])
+    assert fig.grids[-1].labels.strings == strings(pl.max_pool2d(EXAMPLE, 2, 1))
+    assert [g.title.get_text()[-1] for g in fig.grids[:9]] == list("678678334")
+    frames = [p for p in fig.ax.patches if isinstance(p, matplotlib.patches.Rectangle)]
+    assert len(frames) == 18  # one per window on its copy of x, one per output cell
+
+
+def test_show_pools_at_stride_2_draws_four_pools():
+    fig = P.show_pools(EXAMPLE, 2, stride=2)
+    assert len(fig.grids) == 5
+    assert fig.grids[-1].labels.strings == ["6", "8", "3", "4"]
+    assert fig.grids[-1].title.get_text() == "max pooling \u2192 2\u00d72"
+
+
+def test_padding_cells_are_drawn_hatched_and_labelled():
+    fig = P.show_window(np.ones((5, 5)), 3, 2, padding=1)
+    assert len(fig.input.padding.get_paths()) == 7 * 7 - 5 * 5
+    (sheet,) = [p for p in fig.ax.patches if p.get_hatch()]
+    assert (sheet.get_width(), sheet.get_height()) == (7, 7)
+    assert set(fig.input.padding_labels.strings) == {"\u2212\u221e"}
+    assert len(fig.input.labels.strings) == 25
+
+
+def test_dilated_window_outlines_each_tap_and_its_output_cell():
+    fig = P.show_window(np.arange(49).reshape(7, 7), 3, 2, padding=1, dilation=2, index=4)
+    taps = visible(fig.window)
+    assert len(taps) == 9
+    assert {(t.get_x(), t.get_y()) for t in taps} == {
+        (fig.input.origin[0] + c + 0.08, fig.input.origin[1] + r + 0.08)
+        for r in (1, 3, 5) for c in (1, 3, 5)}
+    (cell,) = visible(fig.cell)
+    x0, y0 = fig.output.origin
+    assert (cell.get_x(), cell.get_y()) == (x0 + 1.08, y0 + 1.08)
+
+
+def test_draw_window_updates_in_place_and_rebuilds_for_new_shapes():
+    x = np.arange(36).reshape(6, 6) % 7
+    picture = P.draw_window(x, P.Pooling("max", 2, 2), 0)
+    first = picture.png()
+    same = P.draw_window(x, P.Pooling("avg", 2, 2), 4, picture=picture)
+    assert same is picture
+    assert same.png() != first
+    assert same.output.labels.strings == strings(pl.avg_pool2d(x, 2, 2))
+    assert same.output.title.get_text() == "average pooling \u2192 3\u00d73"
+    other = P.draw_window(x, P.Pooling("max", 3, 1), 0, picture=picture)
+    assert other is not picture
+    assert other.output.shape == (4, 4)
+
+
+def test_filled_leaves_the_later_outputs_blank():
+    picture = P.draw_window(EXAMPLE, P.Pooling("max", 2, 1), 3, filled=4)
+    assert picture.output.labels.strings == ["6", "7", "8", "6", "", "", "", "", ""]
+
+
+def peak(size=5):
+    x = np.zeros((size, size))
+    x[size // 2, size // 2] = 9
+    return x + np.arange(size * size).reshape(size, size) % 3 * (x == 0)
+
+
+def test_gradient_picture_shows_nine_at_a_single_peak():
+    fig = P.show_gradient(peak(), 3, stride=1, cell=(0, 0))
+    total = fig.total.labels.strings
+    assert total[12] == "9" and set(total[:12] + total[13:]) == {"0"}
+    assert fig.from_cell.labels.strings == [""] * 12 + ["1"] + [""] * 12
+    (arrow,) = visible(fig.arrows)
+    assert arrow.zorder < fig.from_cell.labels.collection.zorder
+
+
+def test_average_gradient_sends_a_ninth_to_each_window_cell():
+    fig = P.show_gradient(peak(), 3, stride=1, mode="avg", cell=(1, 1))
+    assert fig.from_cell.labels.strings.count("1/9") == 9
+    assert len(visible(fig.arrows)) == 9
+    assert fig.total.values[2, 2] == pytest.approx(1.0)
+
+
+def test_draw_images_reuses_panels_until_their_count_changes():
+    image = np.random.default_rng(0).random((20, 16))
+    picture = P.draw_images([image, image[::2, ::2]], ["input", "half"])
+    again = P.draw_images([image, image[::4, ::4]], ["input", "quarter"], picture)
+    assert again is picture
+    assert [ax.get_title() for ax, _ in again.panels] == ["input", "quarter"]
+    assert again.panels[1][1].get_array().shape == (5, 4)
+    assert P.draw_images([image], ["input"], again) is not again
+
+
+def test_png_bytes_are_reproducible():
+    first, second = P.show_grid(EXAMPLE).png(), P.show_grid(EXAMPLE).png()
+    assert first.startswith(b"\x89PNG") and first == second
+    assert b"Matplotlib" not in first
+
+
+def test_settings_pooling_lib_refuses_raise_value_error():
+    with pytest.raises(ValueError, match="padding"):
+        P.show_window(np.ones((4, 4)), 2, padding=2)
+    with pytest.raises(ValueError, match="dilation"):
+        P.Pooling("avg", 2, dilation=2).forward(np.ones((4, 4)))
+    with pytest.raises(ValueError, match="mode"):
+        P.Pooling("median", 2).axes((4, 4))

@@ -1,0 +1,195 @@
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from pooling_lib import widgets as W  # noqa: E402
+
+
+def changes_redraw(explorer, changes, formula_names=()):
+    """Apply ``changes`` (name, value) one by one; each must give a new PNG and no message,
+    and those in ``formula_names`` a new formula."""
+    for name, value in changes:
+        png, formula = explorer.png, explorer.formula.value
+        explorer.controls[name].value = value
+        assert explorer.message.value == "", (name, explorer.message.value)
+        assert explorer.png != png, name
+        if name in formula_names:
+            assert explorer.formula.value != formula, name
+
+
+def test_every_explorer_starts_with_a_picture_and_a_formula():
+    for make in W.EXPLORERS:
+        explorer = make() if make is not W.max_vs_avg_explorer else make(np.eye(12))
+        assert explorer.png.startswith(b"\x89PNG"), make.__name__
+        assert bytes(explorer.image.value) == explorer.png
+        assert explorer.formula.value and not explorer.message.value, make.__name__
+
+
+def test_pool_explorer_redraws_on_every_control():
+    explorer = W.pool_explorer()
+    changes_redraw(explorer, [("size", 8), ("region", 3), ("stride", 1), ("mode", "avg"),
+                              ("window", 5)], formula_names=("size", "region", "stride"))
+
+
+def test_pool_explorer_formula_puts_in_the_numbers():
+    explorer = W.pool_explorer(size=4, region=2, stride=1)
+    assert "(4 &minus; 2) / 1&rfloor; + 1 = <b>3</b>" in explorer.formula.value
+    assert "9 pools" in explorer.formula.value
+
+
+def test_window_slider_follows_the_number_of_pools():
+    explorer = W.pool_explorer(size=6, region=2, stride=2)
+    window = explorer.controls["window"]
+    assert window.max == 8
+    explorer.controls["stride"].value = 1
+    window.value = 24
+    assert window.max == 24
+    explorer.controls["stride"].value = 4  # (6 - 2) // 4 + 1 = 2 per side
+    assert (window.max, window.value) == (3, 3)
+    assert explorer.picture.output.shape == (2, 2)
+
+
+def test_a_region_larger_than_the_input_gives_a_message_not_an_error():
+    explorer = W.pool_explorer()
+    explorer.controls["size"].value = 3
+    png = explorer.png
+    explorer.controls["region"].value = 5
+    assert "does not fit" in explorer.message.value
+    assert "output size" in explorer.message.value  # pooling_lib's own words follow
+    assert "<b>0</b>" in explorer.formula.value
+    assert explorer.png == png  # the last picture that worked stays
+    explorer.controls["region"].value = 3
+    assert explorer.message.value == "" and explorer.png != png
+
+
+def test_max_vs_avg_explorer_redraws_and_names_shapes():
+    image = np.random.default_rng(0).random((40, 32))
+    explorer = W.max_vs_avg_explorer(image)
+    assert len(explorer.picture.panels) == 3
+    changes_redraw(explorer, [("mode", "max"), ("region", 2), ("stride", 3)],
+                   formula_names=("region", "stride"))
+    assert len(explorer.picture.panels) == 2
+    assert explorer.picture.panels[1][0].get_title() == "max 2\u00d72, stride 3 \u2192 13\u00d711"
+    assert "13 rows" in explorer.formula.value and "11 columns" in explorer.formula.value
+
+
+def test_max_vs_avg_explorer_uses_the_photo_by_default():
+    explorer = W.max_vs_avg_explorer()
+    assert explorer.picture.panels[0][0].get_title() == "input 150\u00d7128"
+
+
+def test_forward_stepper_buttons_and_play_move_the_window():
+    stepper = W.forward_stepper()
+    assert "step 1 of 16" in stepper.formula.value
+    png = stepper.png
+    stepper.next_button.click()
+    assert (stepper.controls["step"].value, stepper.play.value) == (1, 1)
+    assert stepper.png != png and "step 2 of 16" in stepper.formula.value
+    stepper.previous_button.click()
+    stepper.previous_button.click()
+    assert stepper.controls["step"].value == 0
+    stepper.play.value = 5
+    assert "step 6 of 16" in stepper.formula.value
+    assert sum(s != "" for s in stepper.picture.output.labels.strings) == 6
+
+
+def test_forward_stepper_redraws_on_every_control_and_shrinks_its_range():
+    stepper = W.forward_stepper()
+    stepper.controls["step"].value = 12
+    changes_redraw(stepper, [("stride", 2), ("region", 3), ("mode", "avg"), ("step", 0)],
+                   formula_names=("stride", "region", "mode", "step"))
+    assert (stepper.controls["step"].max, stepper.play.max) == (3, 3)
+    assert "/ 9 = <b>" in stepper.formula.value  # an average of 9 cells
+
+
+def test_backward_explorer_redraws_on_every_control():
+    explorer = W.backward_explorer()
+    changes_redraw(explorer, [("row", 1), ("col", 2), ("region", 2), ("stride", 2),
+                              ("tie", True), ("ties", "split"), ("mode", "avg")],
+                   formula_names=("row", "col", "region", "mode"))
+    assert explorer.controls["ties"].disabled
+
+
+def test_backward_explorer_tie_policies():
+    explorer = W.backward_explorer()  # 3x3 region, stride 1 over 6x6
+    explorer.controls["tie"].value = True  # x[2, 2] == x[2, 3], inside window (1, 1)
+    explorer.controls["row"].value = explorer.controls["col"].value = 1
+    received = {}
+    for ties in W.TIES:
+        explorer.controls["ties"].value = ties
+        received[ties] = explorer.picture.from_cell.values[2, 2:4].tolist()
+    assert received == {"first": [1, 0], "last": [0, 1], "split": [0.5, 0.5], "all": [1, 1]}
+    assert "tie of 2 cells" in explorer.formula.value
+
+
+def test_backward_explorer_shows_overlaps_adding_up():
+    explorer = W.backward_explorer()
+    assert explorer.picture.total.values.max() > 1
+    assert "add up" in explorer.formula.value
+    explorer.controls["stride"].value = 3
+    assert explorer.picture.total.values.max() == 1
+    assert "do not overlap" in explorer.formula.value
+
+
+def test_padding_explorer_redraws_on_every_control():
+    explorer = W.padding_explorer()
+    changes_redraw(explorer, [("size", 7), ("region", 4), ("stride", 3), ("padding", 2),
+                              ("padding_mode", "same"), ("padding_mode", "number"),
+                              ("dilation", 2), ("window", 1), ("ceil_mode", True),
+                              ("dilation", 1), ("mode", "avg")],
+                   formula_names=("size", "region", "stride", "padding", "dilation",
+                                  "ceil_mode", "padding_mode"))
+
+
+def test_padding_explorer_same_padding_formula():
+    explorer = W.padding_explorer(size=5, region=3, stride=2)
+    explorer.controls["padding_mode"].value = "same"
+    assert explorer.controls["padding"].disabled
+    assert "&lceil;5 / 2&rceil; = <b>3</b>" in explorer.formula.value
+    assert "1 before, 1 after" in explorer.formula.value
+    assert explorer.picture.output.shape == (3, 3)
+
+
+def test_padding_explorer_ceil_mode_drops_a_window_starting_in_the_padding():
+    explorer = W.padding_explorer(size=4, region=2, stride=3, padding=1)
+    explorer.controls["ceil_mode"].value = True
+    assert "dropped: out = <b>2</b>" in explorer.formula.value
+    assert explorer.picture.output.shape == (2, 2)
+
+
+@pytest.mark.parametrize("changes, hint", [
+    ({"region": 2, "padding": 2}, "at most half the region"),
+    ({"mode": "avg", "dilation": 2}, "no dilation"),
+    ({"padding_mode": "same", "ceil_mode": True}, "ceil mode"),
+    ({"size": 3, "region": 5, "dilation": 3}, "does not fit"),
+])
+def test_padding_explorer_explains_refused_settings(changes, hint):
+    explorer = W.padding_explorer()
+    for name, value in changes.items():
+        explorer.controls[name].value = value
+    assert hint in explorer.message.value
+
+
+def test_kindly_adds_a_hint_and_escapes_the_details():
+    text = W.kindly(ValueError("padding must be at most half the pool size, got <2>"))
+    assert "Padding can be at most half the region" in text and "&lt;2&gt;" in text
+    assert "can't be pooled" in W.kindly(ValueError("something new"))
+
+
+def test_inputs_are_seeded_and_shaped():
+    assert (W.small_input(4) == W.small_input(6)[:4, :4]).all()
+    assert sorted(W.distinct_input(6).ravel()) == list(range(36))
+    tied = W.distinct_input(6, tie=True)
+    assert tied[2, 2] == tied[2, 3] == tied.max() and (tied == tied.max()).sum() == 2
+    photo = W.sample_photo()
+    assert photo.shape == (150, 128) and 0 <= photo.min() < photo.max() <= 1
+    edges = W.edge_map(np.array([[0.0, 0, 1, 1, 0, 0]]))
+    assert edges.tolist() == [[1, 1, 0, 0]]
+
+
+def test_measure_redraw_times_real_redraws():
+    seconds = W.measure_redraw(W.forward_stepper(), changes=4)
+    assert 0 < seconds < 1
