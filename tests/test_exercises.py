@@ -1,0 +1,98 @@
+"""The "your turn" checks: right answers pass, typical wrong answers get their specific message."""
+import numpy as np
+import pytest
+
+from pooling_lib import exercises as ex
+from pooling_lib import reference
+
+
+def test_unanswered_gets_a_reminder_not_an_error():
+    for verdict in (ex.check_output_size(..., 4, 2), ex.check_pooled(..., np.ones((2, 2)), 2),
+                    ex.check_forward(...), ex.check_backward(None), ex.check_pool_count(..., 4, 2),
+                    ex.check_gradient_cells(..., np.eye(2), 2, 2, (0, 0))):
+        assert not verdict
+        assert "Not answered yet" in repr(verdict)
+
+
+@pytest.mark.parametrize("answer, args, words", [
+    (4, (6, 3, 1), ["✅", "floor((6 − 3) / 1) + 1 = 4"]),
+    (3, (6, 3, 1), ["❌", "+ 1"]),
+    (3, (5, 2, 2, 0, 1, True), ["✅", "ceil"]),
+    (2, (5, 2, 2, 0, 1, True), ["❌", "round up"]),
+    (3, (6, 3, 2), ["❌", "dropped (floor)"]),
+    (2, (4, 3, 1, 1), ["❌", "L + 2P"]),
+    (4, (10, 3, 1, 0, 3), ["✅", "3·(3 − 1) + 1"]),
+    (8, (10, 3, 1, 0, 3), ["❌", "spans d·(F − 1) + 1 = 7 cells"]),
+    (3, (5, 3, 2, "same"), ["✅", "ceil(5 / 2)"]),
+    (2.0, (4, 2, 2), ["❌", "whole number"]),
+    (7, (4, 2, 2), ["❌", "floor((L + 2P"]),
+])
+def test_check_output_size(answer, args, words):
+    verdict = ex.check_output_size(answer, *args)
+    assert bool(verdict) == (words[0] == "✅")
+    for word in words:
+        assert word in repr(verdict)
+
+
+def test_check_pool_count():
+    assert ex.check_pool_count(9, 4, 2, 1)
+    assert "rows × columns" in repr(ex.check_pool_count(3, 4, 2, 1))
+    assert not ex.check_pool_count(16, 4, 2, 1)
+
+
+X = np.array([[1, 3, 2, 1], [4, 6, 5, 0], [7, 2, 9, 8], [3, 1, 4, 6]])
+
+
+def test_check_pooled():
+    assert ex.check_pooled([[6, 5], [7, 9]], X, 2, 2)
+    assert ex.check_pooled([[3.5, 2], [3.25, 6.75]], X, 2, 2, mode="avg")
+    assert "averages" in repr(ex.check_pooled([[3.5, 2], [3.25, 6.75]], X, 2, 2))
+    assert "maxima" in repr(ex.check_pooled([[6, 5], [7, 9]], X, 2, 2, mode="avg"))
+    verdict = ex.check_pooled([[6, 5], [7, 8]], X, 2, 2)
+    assert not verdict and "cell (1, 1) should be 9, you have 8" in repr(verdict)
+    assert "shape (3, 3)" in repr(ex.check_pooled(np.zeros((2, 2)), X, 2, 1))
+    assert "list of rows" in repr(ex.check_pooled("six", X, 2, 2))
+
+
+class LoopMaxPool:
+    """A correct student layer, written with loops (pooling_lib.reference does the work)."""
+
+    def __init__(self, pool_size, stride):
+        self.pool_size, self.stride = pool_size, stride
+
+    def forward(self, input):
+        self.input = input
+        return reference.max_pool2d(input, self.pool_size, self.stride)
+
+    def backward(self, output_gradient, learning_rate):
+        return reference.max_pool2d_backward(output_gradient, self.input, self.pool_size, self.stride)
+
+
+def test_check_forward_accepts_layers_and_functions():
+    assert ex.check_forward(LoopMaxPool)
+    assert ex.check_forward(lambda x, pool, stride: reference.avg_pool2d(x, pool, stride), mode="avg")
+
+
+def test_check_forward_names_the_first_wrong_cell_or_shape():
+    verdict = ex.check_forward(lambda x, pool, stride: reference.avg_pool2d(x, pool, stride))
+    assert not verdict and "output[0, 0] is" in repr(verdict)
+    no_plus_one = lambda x, pool, stride: reference.max_pool2d(x, pool, stride)[..., :-1, :-1]
+    assert "has shape (1, 1), expected (2, 2)" in repr(ex.check_forward(no_plus_one))
+    assert "raised ZeroDivisionError" in repr(ex.check_forward(lambda x, pool, stride: 1 / 0))
+
+
+def test_check_backward_spots_the_overwrite_bug():
+    assert ex.check_backward(LoopMaxPool)
+    verdict = ex.check_backward(ex.assigned_max_backward)
+    assert not verdict and "use +=" in repr(verdict)
+    spread = lambda g, x, pool, stride: reference.avg_pool2d_backward(g, x.shape, pool, stride)
+    assert ex.check_backward(spread, mode="avg")
+    verdict = ex.check_backward(spread)
+    assert not verdict and "grad_input[" in repr(verdict) and "use +=" not in repr(verdict)
+
+
+def test_check_gradient_cells():
+    x = np.array([[1, 8], [3, 4]])
+    assert ex.check_gradient_cells([(0, 1)], x, 2, 2, (0, 0))
+    assert "one cell only" in repr(ex.check_gradient_cells([(0, 1), (1, 1)], x, 2, 2, (0, 0)))
+    assert "not the largest" in repr(ex.check_gradient_cells([(1, 1)], x, 2, 2, (0, 0)))
