@@ -136,22 +136,30 @@ class Winners(NamedTuple):
     col_arg: np.ndarray = None
 
 
+class Table(NamedTuple):
+    """Every window of a small input without padding taps, as indices into the flat input."""
+    index: np.ndarray     # (P * oh * ow, kh * kw): tap k of window w, row-major taps
+    flat: np.ndarray      # the same, flattened
+    starts: np.ndarray    # (P * oh * ow,): where each window's row starts in ``flat``
+    ones: np.ndarray      # (kh * kw,) ones: window sums are ``windows @ ones``
+    disjoint: bool        # no cell belongs to two windows
+
+
 @lru_cache(maxsize=256)
 def window_table(rows, cols, n_planes):
-    """For ``n_planes`` planes without padding taps: the index of every tap of every window
-    into the flattened input, (P * oh * ow, kh * kw) in row-major tap order, the same flattened,
-    and each row's start in it. None when some taps fall in the padding."""
+    """The :class:`Table` of ``n_planes`` planes, or None when some taps fall in the padding."""
     if not (rows.tap_valid().all() and cols.tap_valid().all()):
         return None
     h = rows.starts()[:, None] + np.arange(rows.pool) * rows.dilation  # (oh, kh)
     w = cols.starts()[:, None] + np.arange(cols.pool) * cols.dilation  # (ow, kw)
-    table = h[:, None, :, None] * cols.size + w[None, :, None, :]      # (oh, ow, kh, kw)
-    table = (np.arange(n_planes)[:, None, None, None, None] * (rows.size * cols.size) + table)
-    table = table.reshape(-1, rows.pool * cols.pool)
-    starts = np.arange(len(table)) * table.shape[1]
-    for array in (table, starts):
+    index = h[:, None, :, None] * cols.size + w[None, :, None, :]      # (oh, ow, kh, kw)
+    index = np.arange(n_planes)[:, None, None, None, None] * (rows.size * cols.size) + index
+    index = index.reshape(-1, rows.pool * cols.pool)
+    table = Table(index, index.ravel(), np.arange(len(index)) * index.shape[1],
+                  np.ones(index.shape[1]), len(np.unique(index)) == index.size)
+    for array in table[:4]:
         array.flags.writeable = False
-    return table, table.ravel(), starts
+    return table
 
 
 def last_nan(block, arg):
@@ -163,51 +171,52 @@ def last_nan(block, arg):
 def search_small(x, table, ties):
     """Max pooling of a small input by gathering all windows at once.
     x: (P, H, W), table: from :func:`window_table` -> out (P * L,), cells (P * L,)."""
-    index, flat_index, starts = table
-    windows = x.reshape(-1)[index]  # (P * L, K)
+    windows = x.reshape(-1)[table.index]  # (P * L, K)
     if ties == "last":
-        arg = index.shape[1] - 1 - windows[:, ::-1].argmax(axis=1)
+        arg = windows.shape[1] - 1 - windows[:, ::-1].argmax(axis=1)
     else:
         arg = windows.argmax(axis=1)
-    out = windows.reshape(-1)[starts + arg]
+    out = windows.reshape(-1)[table.starts + arg]
     if x.dtype.kind == "f":
         square = out.dot(out)  # NaN exactly when out holds a NaN (squares cannot cancel)
         if square != square:
             arg = last_nan(windows, arg)
-    return out, flat_index[starts + arg]
+    return out, table.flat[table.starts + arg]
 
 
 def max_search(x, rows, cols, ties="first"):
-    """Maxima of all windows and where they won. x: (P, H, W) -> out (P, oh, ow) of x's dtype
-    and :class:`Winners`. Ties: first maximum in row-major order ("last": the last); the last NaN."""
-    P, H, W = x.shape
+    """Maxima of all windows and where they won. x: (..., H, W) -> out (..., oh, ow) of x's
+    dtype and :class:`Winners`. Ties: first maximum in row-major order ("last": the last);
+    a NaN wins, the last NaN over earlier ones."""
+    shape = x.shape[:-2] + (rows.out, cols.out)
+    P = x.size // (rows.size * cols.size)
     table = window_table(rows, cols, P) if x.size <= SMALL and ties in ("first", "last") else None
     if table is not None:
         out, cells = search_small(x, table, ties)
-        shape = (P, rows.out, cols.out)
-        return out.reshape(shape), Winners(cells=cells.reshape(shape))
+        return out.reshape(shape), Winners(cells=cells)
+    x = planes(x)
     out = np.empty((P, rows.out, cols.out), x.dtype)
     row_arg = np.empty(out.shape, tap_dtype(rows.pool))
-    col_arg = np.empty((P, H, cols.out), tap_dtype(cols.pool))
+    col_arg = np.empty((P, rows.size, cols.out), tap_dtype(cols.pool))
     for part in chunks(x):
         along_rows, col_arg[part] = search_1d(x[part], cols, 2, ties)
         out[part], row_arg[part] = search_1d(along_rows, rows, 1, ties)
-    return out, Winners(row_arg=row_arg, col_arg=col_arg)
+    return out.reshape(shape), Winners(row_arg=row_arg, col_arg=col_arg)
 
 
 def max_route(grad, winners, rows, cols, in_shape):
     """Gradient of max pooling from the :class:`Winners` of :func:`max_search`.
-    grad: (P, oh, ow) -> (P, H, W); overlapping windows add up."""
+    grad: (..., oh, ow) -> (*in_shape) = (..., H, W); overlapping windows add up."""
     dtype = grad_dtype(grad)
     if winners.cells is not None:
-        gi = np.bincount(winners.cells.reshape(-1), grad.reshape(-1), in_shape[0] * in_shape[1] * in_shape[2])
+        gi = np.bincount(winners.cells, grad.reshape(-1), math.prod(in_shape))
         return gi.astype(dtype, copy=False).reshape(in_shape)
-    gi = np.empty(in_shape, dtype)
+    grad, gi = planes(grad), np.empty((len(winners.row_arg), rows.size, cols.size), dtype)
     for part in chunks(gi):
         along_rows = route_1d(grad[part].astype(dtype, copy=False), winners.row_arg[part],
-                              rows, 1, in_shape[1])
-        gi[part] = route_1d(along_rows, winners.col_arg[part], cols, 2, in_shape[2])
-    return gi
+                              rows, 1, rows.size)
+        gi[part] = route_1d(along_rows, winners.col_arg[part], cols, 2, cols.size)
+    return gi.reshape(in_shape)
 
 
 def tied(v, best):
@@ -220,20 +229,22 @@ def tied(v, best):
 
 def max_share(grad, x, out, rows, cols, ties):
     """Backward for ``ties="split"`` (1/k to each of k tied cells) and ``"all"`` (each gets all).
-    grad, out: (P, oh, ow), x: (P, H, W) -> (P, H, W)."""
+    grad, out: (..., oh, ow), x: (..., H, W) -> (..., H, W)."""
+    grad, xp, out = planes(grad), planes(x), planes(out)
     if ties == "split":
         count = np.zeros(out.shape, np.int64)
         for k, o, i in taps(rows, cols):
-            count[o] += tied(x[i], out[o])
+            count[o] += tied(xp[i], out[o])
         grad = grad / count
-    gi = np.zeros(x.shape, grad_dtype(grad))
+    gi = np.zeros(xp.shape, grad_dtype(grad))
     for k, o, i in taps(rows, cols):
-        gi[i] += np.where(tied(x[i], out[o]), grad[o], 0)
-    return gi
+        gi[i] += np.where(tied(xp[i], out[o]), grad[o], 0)
+    return gi.reshape(x.shape)
 
 
 def flat_indices(winners, rows, cols):
-    """Winning cells as int64 flat indices ``h * W + w`` into each (H, W) plane, (P, oh, ow)."""
+    """Winning cells as int64 flat indices ``h * W + w`` into each (H, W) plane: (P, oh, ow)
+    (or (P * oh * ow,) for small inputs)."""
     if winners.cells is not None:
         return winners.cells % (rows.size * cols.size)
     h = rows.starts()[:, None] + winners.row_arg.astype(np.int64) * rows.dilation
@@ -256,11 +267,9 @@ def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     """Max pooling. x: (..., H, W) -> (..., oh, ow), plus int64 indices if ``return_indices``."""
     x = as_input(x)
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
-    out, arg = max_search(planes(x), rows, cols)
-    lead = x.shape[:-2]
-    out = out.reshape(lead + out.shape[1:])
+    out, winners = max_search(x, rows, cols)
     if return_indices:
-        return out, flat_indices(arg, rows, cols).reshape(out.shape)
+        return out, flat_indices(winners, rows, cols).reshape(out.shape)
     return out
 
 
@@ -270,12 +279,11 @@ def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilat
     x = as_input(x)
     check_ties(ties)
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
-    g = planes(as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out)))
-    xp = planes(x)
-    out, arg = max_search(xp, rows, cols, ties)
+    g = as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+    out, winners = max_search(x, rows, cols, ties)
     if ties in ("split", "all"):
-        return max_share(g, xp, out, rows, cols, ties).reshape(x.shape)
-    return max_route(g, arg, rows, cols, xp.shape).reshape(x.shape)
+        return max_share(g, x, out, rows, cols, ties)
+    return max_route(g, winners, rows, cols, x.shape)
 
 
 # --- average pooling -------------------------------------------------------------------------
@@ -319,35 +327,41 @@ def avg_setup(shape, pool_size, stride, padding, ceil_mode, count_include_pad, d
     return rows, cols, window_counts(rows, cols, include_pad)
 
 
-def avg_forward(xp, rows, cols, divisor):
-    """Window means. xp: (P, H, W) -> (P, oh, ow), float (integer input: float64)."""
-    dtype = xp.dtype if xp.dtype.kind == "f" else np.dtype(np.float64)
-    shape = (len(xp), rows.out, cols.out)
-    table = window_table(rows, cols, len(xp)) if xp.size <= SMALL else None
+def avg_forward(x, rows, cols, divisor):
+    """Window means. x: (..., H, W) -> (..., oh, ow), float (integer input: float64)."""
+    dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    shape = x.shape[:-2] + (rows.out, cols.out)
+    table = window_table(rows, cols, x.size // (rows.size * cols.size)) if x.size <= SMALL else None
     if table is not None:
-        total = xp.reshape(-1)[table[0]].sum(axis=1, dtype=dtype).reshape(shape)
+        total = (x.reshape(-1)[table.index] @ table.ones).astype(dtype, copy=False).reshape(shape)
     else:
-        total = np.empty(shape, dtype)
-        for part in chunks(xp):
-            total[part] = sum_1d(sum_1d(xp[part], cols, 2, dtype), rows, 1, dtype)
+        x = planes(x)
+        total = np.empty((len(x), rows.out, cols.out), dtype)
+        for part in chunks(x):
+            total[part] = sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype)
+        total = total.reshape(shape)
     total /= divisor
     return total
 
 
 def avg_backward(grad, rows, cols, divisor, in_shape):
-    """Gradient of average pooling: grad (P, oh, ow) -> (P, H, W)."""
+    """Gradient of average pooling: grad (..., oh, ow) -> (*in_shape) = (..., H, W)."""
     dtype = grad_dtype(grad)
     g = (grad / divisor).astype(dtype, copy=False)
-    table = window_table(rows, cols, in_shape[0]) if g.size <= SMALL else None
+    table = window_table(rows, cols, g.size // (rows.out * cols.out)) if g.size <= SMALL else None
     if table is not None:
-        index, flat_index, _ = table
-        gi = np.bincount(flat_index, np.repeat(g.reshape(-1), index.shape[1]),
-                         in_shape[0] * in_shape[1] * in_shape[2])
+        share = g.reshape(-1, 1)
+        if table.disjoint:
+            gi = np.zeros(math.prod(in_shape), dtype)
+            gi[table.index] = share
+        else:
+            gi = np.bincount(table.flat, np.repeat(share, table.index.shape[1]), math.prod(in_shape))
         return gi.astype(dtype, copy=False).reshape(in_shape)
-    gi = np.empty(in_shape, dtype)
+    g = planes(g)
+    gi = np.empty((len(g), rows.size, cols.size), dtype)
     for part in chunks(gi):
-        gi[part] = spread_1d(spread_1d(g[part], rows, 1, in_shape[1]), cols, 2, in_shape[2])
-    return gi
+        gi[part] = spread_1d(spread_1d(g[part], rows, 1, rows.size), cols, 2, cols.size)
+    return gi.reshape(in_shape)
 
 
 def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
@@ -356,8 +370,7 @@ def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_incl
     x = as_input(x)
     rows, cols, divisor = avg_setup(x.shape, pool_size, stride, padding, ceil_mode,
                                     count_include_pad, divisor_override)
-    out = avg_forward(planes(x), rows, cols, divisor)
-    return out.reshape(x.shape[:-2] + out.shape[1:])
+    return avg_forward(x, rows, cols, divisor)
 
 
 def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, padding=0,
@@ -366,5 +379,5 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
     shape = as_shape(input_shape)
     rows, cols, divisor = avg_setup(shape, pool_size, stride, padding, ceil_mode,
                                     count_include_pad, divisor_override)
-    g = planes(as_gradient(grad_output, shape[:-2] + (rows.out, cols.out)))
-    return avg_backward(g, rows, cols, divisor, (len(g),) + shape[-2:]).reshape(shape)
+    g = as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))
+    return avg_backward(g, rows, cols, divisor, shape)

@@ -5,7 +5,6 @@ Everything here works on one spatial axis at a time. An axis is described by an
 output length); :func:`plan` builds the two axes of a 2-D pooling and refuses
 impossible settings with a ``ValueError`` / ``TypeError`` that names the parameter.
 """
-from functools import lru_cache
 from math import ceil
 from typing import NamedTuple
 
@@ -126,8 +125,8 @@ def check_padding(padding):
     return as_pair(padding, "padding", 0)
 
 
-@lru_cache(maxsize=1024)
-def _plan(shape, pool_size, stride, padding, dilation, ceil_mode):
+def make_plan(shape, pool_size, stride, padding, dilation, ceil_mode):
+    """Check the settings and build the two :class:`Axis` of planes ``shape = (H, W)``."""
     pool = as_pair(pool_size, "pool_size", 1)
     strides = pool if stride is None else as_pair(stride, "stride", 1)
     pads = check_padding(padding)
@@ -139,19 +138,28 @@ def _plan(shape, pool_size, stride, padding, dilation, ceil_mode):
     return tuple(axis(shape[i], pool[i], strides[i], pads[i], dils[i], bool(ceil_mode)) for i in (0, 1))
 
 
-def _hashable(value):
-    return tuple(value) if isinstance(value, (list, np.ndarray)) else value
+PLANS = {}  # settings already checked, keyed with their types (so 2.0 or True never pass for 2)
+
+
+def _typed(value):
+    if isinstance(value, (tuple, list, np.ndarray)):
+        return tuple((type(v), v) for v in value)
+    return type(value), value
 
 
 def plan(shape, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """The two :class:`Axis` of a 2-D pooling over planes of ``shape = (H, W)``; cached."""
-    args = tuple(map(_hashable, (pool_size, stride, padding, dilation)))
+    settings = (pool_size, stride, padding, dilation, ceil_mode)
     try:
-        return _plan(shape, *args, ceil_mode)
-    except TypeError as error:
-        if "unhashable" not in str(error):
-            raise
-        return _plan.__wrapped__(shape, pool_size, stride, padding, dilation, ceil_mode)
+        key = (tuple(shape),) + tuple(map(_typed, settings))
+        found = PLANS.get(key)
+    except TypeError:  # unhashable settings: make_plan says what is wrong with them
+        return make_plan(shape, *settings)
+    if found is None:
+        if len(PLANS) >= 1024:
+            PLANS.clear()
+        found = PLANS[key] = make_plan(shape, *settings)
+    return found
 
 
 def pool_output_size(size, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):

@@ -28,11 +28,11 @@ class Layer:
         raise NotImplementedError
 
     def _output_gradient(self, output_gradient):
-        """``output_gradient`` checked against the last forward pass, as (P, oh, ow) planes."""
+        """``output_gradient`` checked against the output of the last forward pass."""
         if self.output is None:
             raise ValueError(f"{type(self).__name__}.backward was called before forward: "
                              "run forward(input) first")
-        return fast.planes(as_gradient(output_gradient, self.output.shape))
+        return as_gradient(output_gradient, self.output.shape)
 
 
 class MaxPool(Layer):
@@ -50,19 +50,14 @@ class MaxPool(Layer):
         if self.input.shape[-2:] != getattr(self, "plane_shape", None):
             self.rows, self.cols = plan(self.input.shape[-2:], **self.settings)
             self.plane_shape = self.input.shape[-2:]
-        self.output, self.winner = fast.max_search(fast.planes(self.input), self.rows, self.cols,
-                                                   self.ties)
-        self.output = self.output.reshape(self.input.shape[:-2] + self.output.shape[1:])
+        self.output, self.winners = fast.max_search(self.input, self.rows, self.cols, self.ties)
         return self.output
 
     def backward(self, output_gradient, learning_rate=None):
         g = self._output_gradient(output_gradient)
         if self.ties in ("split", "all"):
-            gi = fast.max_share(g, fast.planes(self.input), fast.planes(self.output),
-                                self.rows, self.cols, self.ties)
-        else:
-            gi = fast.max_route(g, self.winner, self.rows, self.cols, (len(g),) + self.plane_shape)
-        return gi.reshape(self.input.shape)
+            return fast.max_share(g, self.input, self.output, self.rows, self.cols, self.ties)
+        return fast.max_route(g, self.winners, self.rows, self.cols, self.input.shape)
 
 
 class AvgPool(Layer):
@@ -79,11 +74,9 @@ class AvgPool(Layer):
         if self.input.shape[-2:] != getattr(self, "plane_shape", None):
             self.rows, self.cols, self.divisor = fast.avg_setup(self.input.shape, **self.settings)
             self.plane_shape = self.input.shape[-2:]
-        out = fast.avg_forward(fast.planes(self.input), self.rows, self.cols, self.divisor)
-        self.output = out.reshape(self.input.shape[:-2] + out.shape[1:])
+        self.output = fast.avg_forward(self.input, self.rows, self.cols, self.divisor)
         return self.output
 
     def backward(self, output_gradient, learning_rate=None):
         g = self._output_gradient(output_gradient)
-        gi = fast.avg_backward(g, self.rows, self.cols, self.divisor, (len(g),) + self.plane_shape)
-        return gi.reshape(self.input.shape)
+        return fast.avg_backward(g, self.rows, self.cols, self.divisor, self.input.shape)

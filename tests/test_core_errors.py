@@ -141,3 +141,10 @@ def test_output_size_refusals(call, words):
 def test_ties_argument_is_checked_by_the_functions():
     with pytest.raises(ValueError, match="ties must be one of"):
         pl.max_pool2d_backward(np.ones((2, 2)), X, 2, ties="random")
+
+
+def test_checked_settings_are_remembered_by_type_not_just_value():
+    pl.max_pool2d(X, 2)  # 2 is now a known, valid pool size ...
+    for bad in (2.0, True, (2.0, 2), np.float64(2)):
+        with pytest.raises(TypeError, match="pool_size must be an int"):  # ... 2.0 and True are not
+            pl.max_pool2d(X, bad)
