@@ -43,16 +43,19 @@ def unanswered(answer):
 # --- sizes -----------------------------------------------------------------------------------
 
 def output_size_working(size, pool_size, stride, padding=0, dilation=1, ceil_mode=False):
-    """The output-size formula with the numbers put in, e.g. ``floor((6 - 3) / 1) + 1 = 4``."""
+    """The output-size formula with the numbers put in, e.g. ``floor((6 − 3) / 1) + 1 = 4``."""
     stride = pool_size if stride is None else stride
     out = plan((size, size), pool_size, stride, padding, dilation, ceil_mode)[0].out
-    if isinstance(padding, str):
-        return f"'{padding}' padding: ceil({size} / {stride}) = {out}" if padding == "same" else \
-            f"floor(({size} - {dilation * (pool_size - 1) + 1}) / {stride}) + 1 = {out}"
-    eff = f"{dilation}·({pool_size} − 1) + 1" if dilation > 1 else f"{pool_size}"
-    pad = f" + 2·{padding}" if padding else ""
+    if padding == "same":
+        return f"'same' padding: ceil({size} / {stride}) = {out}"
+    eff = f"({dilation}·({pool_size} − 1) + 1)" if dilation > 1 else f"{pool_size}"
+    pad = f" + 2·{padding}" if padding not in (0, "valid") else ""
     rounding = "ceil" if ceil_mode else "floor"
-    return f"{rounding}(({size}{pad} − {eff}) / {stride}) + 1 = {out}"
+    formula = f"{rounding}(({size}{pad} − {eff}) / {stride}) + 1"
+    span = size + 2 * (padding if pad else 0) - (dilation * (pool_size - 1) + 1)
+    if ceil_mode and -(-span // stride) + 1 > out:  # SPEC's rule dropped the last window
+        return f"{formula} = {out + 1}, minus the last window, which would start past the input: {out}"
+    return f"{formula} = {out}"
 
 
 def _size_mistakes(size, pool, stride, padding, dilation, ceil_mode):
@@ -63,7 +66,7 @@ def _size_mistakes(size, pool, stride, padding, dilation, ceil_mode):
     return [
         (span // stride, "You left out the + 1: the first window counts too, before any stride."),
         (up if not ceil_mode else down,
-         "Check the rounding: a window that would stick out past the input is dropped (floor)"
+         "Check the rounding: a window that would stick out past the input is dropped (floor)."
          if not ceil_mode else "With ceil_mode the last, partial window is kept: round up."),
         ((size - eff) // stride + 1, "Padding adds P cells on both sides: use L + 2P."),
         ((size + 2 * padding - pool) // stride + 1,
@@ -83,10 +86,15 @@ def check_output_size(answer, size, pool_size, stride=None, padding=0, dilation=
     working = output_size_working(size, pool_size, stride, padding, dilation, ceil_mode)
     if answer == expected:
         return right(f"{answer} windows: {working}.")
+    if padding == "same":
+        return wrong(f"{answer} is not it. With 'same' padding, out = ceil(L / S).")
     if not isinstance(padding, str):
         for value, hint in _size_mistakes(size, pool_size, stride, padding, dilation, ceil_mode):
             if answer == value != expected:
                 return wrong(f"{answer} is not it. {hint}")
+    if ceil_mode:
+        return wrong(f"{answer} is not it. Use out = ceil((L + 2P − d·(F − 1) − 1) / S) + 1, and drop "
+                     "the last window if it would start past the input and the left padding.")
     return wrong(f"{answer} is not it. Use out = floor((L + 2P − d·(F − 1) − 1) / S) + 1.")
 
 
@@ -178,6 +186,8 @@ def check_forward(student, mode="max"):
         except Exception as error:  # the student's code: report, never crash the notebook
             return wrong(f"On an input of shape {x.shape} (pool {pool}, stride {stride}) your code "
                          f"raised {type(error).__name__}: {error}")
+        if unanswered(result):  # a stub whose body is still ``...``
+            return TODO
         problem = _first_difference(result, reference(x, pool, stride), "output")
         if problem:
             return wrong(f"On an input of shape {x.shape} with pool {pool}, stride {stride}: {problem}.")
@@ -211,6 +221,8 @@ def check_backward(student, mode="max"):
         except Exception as error:
             return wrong(f"On an input of shape {x.shape} (pool {pool}, stride {stride}) your code "
                          f"raised {type(error).__name__}: {error}")
+        if unanswered(result):
+            return TODO
         problem = _first_difference(result, expected, "grad_input")
         if problem is None:
             continue

@@ -21,7 +21,10 @@ def test_unanswered_gets_a_reminder_not_an_error():
     (2, (5, 2, 2, 0, 1, True), ["❌", "round up"]),
     (3, (6, 3, 2), ["❌", "dropped (floor)"]),
     (2, (4, 3, 1, 1), ["❌", "L + 2P"]),
-    (4, (10, 3, 1, 0, 3), ["✅", "3·(3 − 1) + 1"]),
+    (4, (10, 3, 1, 0, 3), ["✅", "floor((10 − (3·(3 − 1) + 1)) / 1) + 1 = 4"]),
+    (2, (4, 2, 3, 1, 1, True), ["✅", "ceil((4 + 2·1 − 2) / 3) + 1 = 3, minus the last window"]),
+    (3, (4, 2, 3, 1, 1, True), ["❌", "drop the last window"]),
+    (2, (5, 3, 2, "same"), ["❌", "ceil(L / S)"]),
     (8, (10, 3, 1, 0, 3), ["❌", "spans d·(F − 1) + 1 = 7 cells"]),
     (3, (5, 3, 2, "same"), ["✅", "ceil(5 / 2)"]),
     (2.0, (4, 2, 2), ["❌", "whole number"]),
@@ -32,6 +35,13 @@ def test_check_output_size(answer, args, words):
     assert bool(verdict) == (words[0] == "✅")
     for word in words:
         assert word in repr(verdict)
+
+
+def test_a_stub_that_still_returns_nothing_gets_the_reminder():
+    def stub(*args):
+        ...
+    for verdict in (ex.check_forward(stub), ex.check_backward(stub), ex.check_backward(stub, "avg")):
+        assert "Not answered yet" in repr(verdict)
 
 
 def test_check_pool_count():

@@ -1,0 +1,193 @@
+"""Write the navigation cells of the notebook series.
+
+Every ``notebooks/NN_*.ipynb`` gets two markdown cells tagged "navigation": one right after
+the title cell, holding a "Launch on Binder" badge that opens that notebook in JupyterLab and
+the links "← previous · contents · next →", and one at the very end with the same links.
+The series is the existing notebooks in file-name order, so every link points at a file
+that exists; previous and next are named by the title (cell 0's heading) of the notebook
+they open. Other cells and all outputs are left as they are.
+
+Usage (from the repository folder):
+    python tools/navigation.py                   write or refresh the navigation cells
+    python tools/navigation.py --check           list stale navigation, exit 1 if any (writes nothing)
+    python tools/navigation.py --repo OWNER/NAME set the GitHub repository the Binder badges
+                                                 launch (stored in BINDER_REPO below) and
+                                                 rewrite every badge, the README's included
+
+The README's badge, if it has one, sits between the lines ``<!-- binder badge -->`` and
+``<!-- /binder badge -->`` and opens the contents notebook.
+"""
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import nbformat
+
+BINDER_REPO = "OWNER/REPO"  # the GitHub repository Binder builds: set it with --repo
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+README = ROOT / "README.md"
+CONTENTS = "00_start_here.ipynb"
+TAG = "navigation"
+SERIES = re.compile(r"\d\d_.+\.ipynb")
+README_BADGE = re.compile(r"(<!-- binder badge -->\n).*?(<!-- /binder badge -->)", re.DOTALL)
+REPO_LINE = re.compile(r'^BINDER_REPO = ".*?"', re.MULTILINE)
+
+
+def series(folder=NOTEBOOKS):
+    """The notebooks of the series, in order: ``NN_name.ipynb`` files sorted by name."""
+    return sorted(p for p in Path(folder).glob("*.ipynb") if SERIES.fullmatch(p.name))
+
+
+def title(path):
+    """The first heading of a notebook's cell 0, without its ``#`` (else the file's stem)."""
+    cells = nbformat.read(path, as_version=4).cells
+    for line in (cells[0].source.splitlines() if cells else []):
+        if line.startswith("#"):
+            return line.lstrip("#").strip()
+    return path.stem
+
+
+def badge(urlpath, repo=None):
+    """Markdown of a Binder badge that opens ``urlpath`` in JupyterLab."""
+    return ("[![Launch on Binder](https://mybinder.org/badge_logo.svg)]"
+            f"(https://mybinder.org/v2/gh/{repo or BINDER_REPO}/HEAD?urlpath=lab/tree/{urlpath})")
+
+
+def links(paths, titles, i):
+    """``← previous · contents · next →`` for notebook ``paths[i]``, to existing files only."""
+    parts = []
+    if i > 0:
+        parts.append(f"[← {titles[i - 1]}]({paths[i - 1].name})")
+    if CONTENTS not in (paths[i].name, paths[i - 1].name if i > 0 else None) and \
+            any(p.name == CONTENTS for p in paths):  # no second link to the same contents
+        parts.append(f"[Contents]({CONTENTS})")
+    if i + 1 < len(paths):
+        parts.append(f"[{titles[i + 1]} →]({paths[i + 1].name})")
+    return " · ".join(parts)
+
+
+def nav_cell(nb, source, where):
+    """A markdown cell tagged "navigation"; it continues the slide it sits on."""
+    cell = nbformat.v4.new_markdown_cell(source)
+    cell.metadata = {"slideshow": {"slide_type": "-"}, "tags": [TAG]}
+    if "id" in cell and (nb.nbformat, nb.nbformat_minor) >= (4, 5):
+        cell.id = f"navigation-{where}"  # fixed ids keep the file unchanged on a rerun
+    else:
+        cell.pop("id", None)
+    return cell
+
+
+def with_navigation(nb, top, bottom):
+    """``nb`` with its old navigation cells removed and ``top``/``bottom`` put in place."""
+    cells = [c for c in nb.cells if TAG not in c.metadata.get("tags", [])]
+    nb.cells = cells[:1] + [nav_cell(nb, top, "top")] + cells[1:] + [nav_cell(nb, bottom, "bottom")]
+    return nb
+
+
+def expected_notebooks(folder=NOTEBOOKS, repo=None):
+    """``{path: (current text, text with up-to-date navigation)}`` for every notebook."""
+    paths = series(folder)
+    titles = [title(path) for path in paths]
+    result = {}
+    for i, path in enumerate(paths):
+        text = path.read_text(encoding="utf-8")
+        nav = links(paths, titles, i)
+        top = badge(f"notebooks/{path.name}", repo) + ("\n\n" + nav if nav else "")
+        nb = with_navigation(nbformat.reads(text, as_version=4), top, nav)
+        result[path] = (text, nbformat.writes(nb) + "\n")  # as Jupyter saves: indent 1, final newline
+    return result
+
+
+def expected_readme(readme=README, folder=NOTEBOOKS, repo=None):
+    """``(current text, text with an up-to-date badge)`` of the README, or None without a marker."""
+    if not Path(readme).exists():
+        return None
+    text = Path(readme).read_text(encoding="utf-8")
+    if not README_BADGE.search(text):
+        return None
+    target = "notebooks/" + (CONTENTS if (Path(folder) / CONTENTS).exists() else "")
+    line = badge(target.rstrip("/"), repo)
+    return text, README_BADGE.sub(lambda m: m.group(1) + line + "\n" + m.group(2), text)
+
+
+def check(folder=NOTEBOOKS, readme=README, repo=None):
+    """Problems found, one line per file whose navigation is not what :func:`update` writes."""
+    problems = []
+    for path, (text, wanted) in expected_notebooks(folder, repo).items():
+        if text != wanted:
+            problems.append(f"{path.name}: {difference(text, wanted)}")
+    readme_texts = expected_readme(readme, folder, repo)
+    if readme_texts and readme_texts[0] != readme_texts[1]:
+        problems.append(f"{Path(readme).name}: the Binder badge is out of date")
+    return problems
+
+
+def difference(text, wanted):
+    """A short description of how a notebook's navigation differs from the wanted one."""
+    def nav_sources(source_text):
+        nb = nbformat.reads(source_text, as_version=4)
+        return [(k, c.source) for k, c in enumerate(nb.cells) if TAG in c.metadata.get("tags", [])]
+    have, want = nav_sources(text), nav_sources(wanted)
+    if not have:
+        return "no navigation cells"
+    if [k for k, _ in have] != [k for k, _ in want]:
+        return (f"navigation cells at positions {[k for k, _ in have]}, "
+                f"expected {[k for k, _ in want]}")
+    for (_, got), (_, expected) in zip(have, want):
+        if got != expected:
+            return f"navigation reads {got!r}, expected {expected!r}"
+    return "navigation cell metadata or file formatting differs"
+
+
+def update(folder=NOTEBOOKS, readme=README, repo=None):
+    """Write the navigation of every notebook (and the README badge); returns the files changed."""
+    changed = []
+    for path, (text, wanted) in expected_notebooks(folder, repo).items():
+        if text != wanted:
+            path.write_text(wanted, encoding="utf-8")
+            changed.append(path)
+    readme_texts = expected_readme(readme, folder, repo)
+    if readme_texts and readme_texts[0] != readme_texts[1]:
+        Path(readme).write_text(readme_texts[1], encoding="utf-8")
+        changed.append(Path(readme))
+    return changed
+
+
+def set_repo(repo):
+    """Store ``repo`` as BINDER_REPO in this file (the one place it is kept)."""
+    global BINDER_REPO
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+        raise SystemExit(f"--repo must look like owner/name, got {repo!r}")
+    script = Path(__file__)
+    script.write_text(REPO_LINE.sub(f'BINDER_REPO = "{repo}"', script.read_text(encoding="utf-8"),
+                                    count=1), encoding="utf-8")
+    BINDER_REPO = repo
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--check", action="store_true",
+                        help="only report stale navigation; exit 1 if there is any")
+    parser.add_argument("--repo", metavar="OWNER/NAME",
+                        help="set the Binder repository and rewrite every badge")
+    args = parser.parse_args(argv)
+    if args.check:
+        problems = check(repo=args.repo)
+        for problem in problems:
+            print(problem)
+        if problems:
+            print("Run python tools/navigation.py to update them.")
+        return 1 if problems else 0
+    if args.repo:
+        set_repo(args.repo)
+    for path in update():
+        print(f"updated {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
