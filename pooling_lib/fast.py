@@ -273,13 +273,19 @@ def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     return out
 
 
-def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilation=1,
-                        ceil_mode=False, ties="first"):
-    """Gradient of max pooling. grad_output: (..., oh, ow), x: (..., H, W) -> (..., H, W)."""
+def max_backward_setup(grad_output, x, pool_size, stride, padding, dilation, ceil_mode, ties):
+    """The checked arguments of a max pooling backward: x, rows, cols, grad_output."""
     x = as_input(x)
     check_ties(ties)
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
-    g = as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+    return x, rows, cols, as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+
+
+def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilation=1,
+                        ceil_mode=False, ties="first"):
+    """Gradient of max pooling. grad_output: (..., oh, ow), x: (..., H, W) -> (..., H, W)."""
+    x, rows, cols, g = max_backward_setup(grad_output, x, pool_size, stride, padding, dilation,
+                                          ceil_mode, ties)
     out, winners = max_search(x, rows, cols, ties)
     if ties in ("split", "all"):
         return max_share(g, x, out, rows, cols, ties)

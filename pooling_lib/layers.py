@@ -7,7 +7,6 @@ forward pass (for max pooling, which tap won each window), so it searches the wi
 
 Inputs: ``(H, W)``, ``(C, H, W)`` samples or ``(N, C, H, W)`` batches.
 """
-import numpy as np
 
 from . import fast
 from .geometry import as_gradient, as_input, plan

@@ -9,7 +9,7 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 import numpy as np
 
 from .adaptive import adaptive_bins
-from .fast import avg_setup, check_ties, grad_dtype
+from .fast import avg_setup, grad_dtype, max_backward_setup
 from .geometry import as_gradient, as_input, as_shape, plan
 
 
@@ -74,10 +74,8 @@ def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
 def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilation=1,
                         ceil_mode=False, ties="first"):
     """Gradient of max pooling with loops: each window's gradient goes to its winner(s)."""
-    x = as_input(x)
-    check_ties(ties)
-    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
-    grad = as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+    x, rows, cols, grad = max_backward_setup(grad_output, x, pool_size, stride, padding, dilation,
+                                             ceil_mode, ties)
     grad_input = np.zeros(x.shape, grad_dtype(grad))
     for p, i, j, cells in windows(x, rows, cols):
         g = grad[p + (i, j)]
