@@ -251,3 +251,101 @@ def check_gradient_cells(answer, x, pool_size, stride, cell):
     if len(given) > 1:
         return wrong("Max pooling sends the gradient to one cell only: the window's winner.")
     return wrong(f"{given.pop()} is not the largest value of window {tuple(cell)}.")
+
+
+# --- fast pooling (notebook 06) ----------------------------------------------------------------
+
+def check_im2col_size(answer, shape, pool_size, stride=None):
+    """Is ``answer`` the number of values in im2col's column matrix for an input of ``shape``
+    (..., H, W), without padding? (K cells per window × L windows per plane × the planes.)"""
+    if unanswered(answer):
+        return TODO
+    if not isinstance(answer, (int, np.integer)) or isinstance(answer, bool):
+        return wrong(f"Give a whole number of values, not {answer!r}.")
+    rows, cols = plan(tuple(shape[-2:]), pool_size, stride)
+    planes, size = math.prod(shape[:-2]), math.prod(shape)
+    K, L = rows.pool * cols.pool, rows.out * cols.out
+    expected = planes * K * L
+    if answer == expected:
+        return right(f"{expected:,} values: K = {K} cells × L = {rows.out}·{cols.out} = {L} windows "
+                     f"× {planes} planes, {expected / size:.1f} times the {size:,} values of the input.")
+    naive = planes * K * (rows.size // rows.stride) * (cols.size // cols.stride)
+    mistakes = [
+        (size, "That is the size of the input itself. The matrix holds a copy of every window: "
+               "K cells for each of the L windows."),
+        (planes * L, "That is the size of the output, one value per window. Before the reduction "
+                     f"each column still holds all K = {K} cells of its window."),
+        (K * L, f"That is the matrix of one plane (K × L = {K} × {L}). Each of the "
+                f"{planes} planes (samples × channels) gets its own."),
+        (planes * K * rows.size * cols.size, "That gives every input cell K copies. Count the "
+                                             "windows instead: L = out_h · out_w."),
+        (naive, "Count the windows with the output-size formula, floor((L − F) / S) + 1 per axis, "
+                "not L / S."),
+    ]
+    if len(shape) == 4:
+        mistakes += [(n * K * L, "Multiply by both the batch size N and the channels C.")
+                     for n in (shape[0], shape[1])]
+    for value, hint in mistakes:
+        if answer == value:
+            return wrong(f"{answer:,} is not it. {hint}")
+    return wrong(f"{answer:,} is not it. Multiply K (cells per window) by L (windows per plane) "
+                 "by the number of planes (N · C).")
+
+
+# the first case tells the usual mistakes apart (with H // k == k some of them coincide)
+RESHAPE_CASES = [((2, 3, 6, 6), 2), ((1, 1, 4, 4), 2), ((2, 2, 6, 9), 3), ((1, 2, 8, 4), 4)]
+
+
+def _reshape_mistakes(x, k, reduce):
+    """(wrong result, what it tells) for the usual slips in the reshape trick."""
+    N, C, H, W = x.shape
+    return [
+        (reduce(x.reshape(N, C, H // k, k, W // k, k), (2, 4)),
+         "You reduced axes 2 and 4, which count the windows. Reduce axes 3 and 5: the k cells "
+         "inside each window."),
+        (reduce(x.reshape(N, C, k, H // k, k, W // k), (2, 4)),
+         "Your windows are spread out: reshape(N, C, k, H // k, ...) puts the k cells of a window "
+         "H // k rows apart. Split H into (H // k, k): window number first, cell inside it second."),
+        (reduce(x.reshape(N, C, H // k, W // k, k, k), (4, 5)),
+         "reshape keeps the cells in order, so (H, W) can only split into (H // k, k, W // k, k); "
+         "(H // k, W // k, k, k) mixes rows of one window with columns of others."),
+    ]
+
+
+def check_reshape_pool(student, mode="max"):
+    """Does ``student(x, k)`` pool an (N, C, H, W) input with k × k windows at stride k (H and W
+    multiples of k) like ``pooling_lib``? ``mode``: "max" or "avg"."""
+    if unanswered(student):
+        return TODO
+    rng = np.random.default_rng(0)
+    pool, other = (fast.max_pool2d, fast.avg_pool2d) if mode == "max" else (fast.avg_pool2d,
+                                                                              fast.max_pool2d)
+    reduce = (lambda t, axes: t.max(axis=axes)) if mode == "max" else \
+        (lambda t, axes: t.mean(axis=axes))
+    for shape, k in RESHAPE_CASES:
+        x = rng.permutation(math.prod(shape)).reshape(shape).astype(float)
+        where = f"On an input of shape {shape} with k = {k}"
+        try:
+            result = student(x.copy(), k)
+        except Exception as error:  # the student's code: report, never crash the notebook
+            return wrong(f"{where} your code raised {type(error).__name__}: {error}")
+        if unanswered(result):
+            return TODO
+        result = np.asarray(result)
+        expected = pool(x, k, k)
+        if result.shape == expected.shape and np.allclose(result, expected):
+            continue
+        for value, hint in _reshape_mistakes(x, k, reduce):
+            if result.shape == value.shape and np.allclose(result, value):
+                return wrong(f"{where}: {hint}")
+        if result.shape == expected.shape and np.allclose(result, other(x, k, k)):
+            return wrong(f"{where} you computed the " + ("averages" if mode == "max" else "maxima")
+                         + "; this one asks for the " + ("largest value." if mode == "max" else
+                                                          "mean value."))
+        if result.ndim == 5:
+            return wrong(f"{where} your output has shape {result.shape}: reduce both k-sized "
+                         "axes at once, axis=(3, 5).")
+        return wrong(f"{where}: {_first_difference(result, expected, 'output')}.")
+    return right(f"Your reshape trick matches pooling_lib on {len(RESHAPE_CASES)} inputs (k = 2, 3 "
+                 "and 4, square and oblong). It needs windows that tile the input: stride = k, "
+                 "and H, W multiples of k.")

@@ -1,7 +1,8 @@
 """Regenerate every picture in img/: ``python -m pooling_lib.figures [folder]``.
 
 The pictures come from the code the notebooks use (``plotting``, and the first state of each
-explorer in ``widgets``), with seeded inputs and a fixed dpi, so two runs write the same files.
+explorer in ``widgets``), with seeded inputs and a fixed dpi, so two runs write the same files
+(all but speed_explorer.png, which shows timings measured as it is drawn).
 """
 import sys
 from pathlib import Path
@@ -33,6 +34,9 @@ PICTURES = {  # file name -> a function making the picture (anything with a png(
     "backward_accumulation.png":
         lambda: plotting.show_gradient(one_peak(), 3, stride=1, cell=(0, 2)),
     **{f"{make.__name__}.png": (lambda make=make: make().picture) for make in widgets.EXPLORERS},
+    "im2col.png": lambda: plotting.show_im2col(EXAMPLE, 2, stride=1),
+    # measured timings: this picture changes a little every time it is made
+    "speed_explorer.png": lambda: widgets.speed_explorer().picture,
 }
 
 

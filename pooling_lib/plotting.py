@@ -569,3 +569,48 @@ def show_gradient(x, pool_size, stride=None, padding=0, mode="max", cell=(0, 0),
     """A Figure of the backward pass over ``x`` (H, W): what output ``cell`` sends back, with
     arrows, and the total gradient when every output cell sends 1 (overlaps add up)."""
     return draw_gradient(x, Pooling(mode, pool_size, stride, padding), cell, ties)
+
+
+def show_im2col(x, pool_size, stride=None, padding=0, mode="max", highlight=None):
+    """A Figure of im2col over a small ``x`` (H, W): the input, the column matrix (one column
+    per window, its ``K = kh·kw`` cells top to bottom, each column outlined in its window's
+    colour), the reduction down every column and that row reshaped into the output.
+
+    With ``mode="max"`` each column's winner (first maximum) is outlined in black; padded
+    cells hold −∞ (max) or 0 (average). ``highlight``: numbers of the windows outlined on the
+    input (default: all when windows do not overlap, else the first two)."""
+    from .im2col import im2col as unfold
+    x = np.asarray(x)
+    pooling = Pooling(mode, pool_size, stride, padding)
+    rows, cols = pooling.axes(x.shape)
+    columns = unfold(x.astype(float), pool_size, stride, padding,
+                     fill=-np.inf if mode == "max" else 0.0)
+    (K, L), out = columns.shape, pooling.forward(x)
+    palette = [c for c in OKABE_ITO if c != "#000000"]  # black marks the winners
+    colours = [palette[n % len(palette)] for n in range(L)]
+    if highlight is None:
+        overlap = rows.stride < rows.pool or cols.stride < cols.pool
+        highlight = range(min(2, L)) if overlap else range(L)
+    lo, hi = value_range(x)
+    board = Board()
+    source = board.grid(x.shape, drawn_padding(rows, cols), "input {}\u00d7{}".format(*x.shape))
+    source.show(x, lo, hi)
+    source.label_padding(padding_label(pooling))
+    for n in highlight:
+        boxes = window_boxes(rows, cols, *divmod(n, cols.out))
+        Outlines(board.ax, colours[n]).show([source.box(*b) for b in boxes])
+    matrix = board.grid((K, L), title=f"columns: {K} cells \u00d7 {L} windows")
+    matrix.show(columns, lo, hi)
+    board.place(matrix.origin[0] - GAP, 0, new_row=True)  # the next row starts under the matrix
+    reduced = board.grid((1, L), title=f"{MODE_NAMES[mode]} down each column")
+    reduced.show(out.reshape(1, L), lo, hi)
+    result = board.grid(out.shape, title="reshaped \u2192 {}\u00d7{}".format(*out.shape))
+    result.show(out, lo, hi)
+    for n in range(L):
+        outline = Outlines(board.ax, colours[n], linewidth=2.5)
+        outline.show([matrix.box(0, n, K, 1), reduced.box(0, n), result.box(*divmod(n, cols.out))])
+    if mode == "max":
+        winners = columns.argmax(axis=0)
+        Outlines(board.ax, "black", linewidth=1.5, inset=0.2).show(
+            [matrix.box(w, n) for n, w in enumerate(winners)])
+    return board.fit()

@@ -381,6 +381,59 @@ def padding_note(mode, numeric):
     return "Average pooling with 'same': only the real cells are averaged."
 
 
+# --- speed ---------------------------------------------------------------------------------------
+
+SPEED_WINDOWS = [("2\u00d72, stride 2", (2, 2)), ("3\u00d73, stride 2", (3, 2)),
+                 ("3\u00d73, stride 1", (3, 1))]
+
+
+class FigurePicture:
+    """A matplotlib Figure with the ``png()`` an :class:`Explorer` shows."""
+
+    def __init__(self, figure):
+        self.figure = figure
+
+    def png(self, compress_level=1):
+        from .plotting import figure_png
+        return figure_png(self.figure, compress_level)
+
+
+def speed_explorer(size=32, channels=4, budget=0.02):
+    """Time the loop, im2col, pooling_lib (and PyTorch, when installed) on a seeded
+    ``(1, channels, size, size)`` input, forward and forward + backward: every change of input
+    size, window or mode times them again and redraws the log-scale bars (under a second)."""
+    from .benchmark import compare, plot_timings
+    controls = {"size": widgets.IntSlider(value=size, min=8, max=64, step=8,
+                                          description="input size", continuous_update=False,
+                                          style={"description_width": "initial"},
+                                          layout=widgets.Layout(width="230px")),
+                "window": widgets.Dropdown(options=SPEED_WINDOWS, value=(2, 2),
+                                           description="window", layout=widgets.Layout(width="210px")),
+                "mode": _toggle(MODES)}
+
+    def draw(explorer):
+        L, (pool, stride) = explorer.value("size"), explorer.value("window")
+        rows = compare([(1, channels, L, L, pool, stride)], modes=(explorer.value("mode"),),
+                       budget=budget, runs=1)
+        explorer.formula.value = speed_story(rows[-1])
+        return FigurePicture(plot_timings(rows))
+
+    return Explorer(controls, draw)
+
+
+def speed_story(row):
+    """HTML for one forward + backward row of ``benchmark.compare``: how many windows, the
+    loop's time per window and how many times faster the others are."""
+    from .benchmark import format_time
+    N, C, H, W, pool, stride = row["config"]
+    windows = N * C * ((H - pool) // stride + 1) * ((W - pool) // stride + 1)
+    faster = ", ".join(f"{name} <b>{row['loop'] / row[name]:.0f}&times;</b>"
+                       for name in ("im2col", "pooling_lib", "torch") if row[name])
+    return (f"Input {N}&times;{C}&times;{H}&times;{W}, {pool}&times;{pool} windows at stride "
+            f"{stride}: {windows} windows. Forward + backward, the loop spends "
+            f"{format_time(row['loop'] / windows)} per window. Faster than the loop: {faster}.")
+
+
 # --- timing --------------------------------------------------------------------------------------
 
 def _change(control):

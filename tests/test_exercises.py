@@ -106,3 +106,41 @@ def test_check_gradient_cells():
     assert ex.check_gradient_cells([(0, 1)], x, 2, 2, (0, 0))
     assert "one cell only" in repr(ex.check_gradient_cells([(0, 1), (1, 1)], x, 2, 2, (0, 0)))
     assert "not the largest" in repr(ex.check_gradient_cells([(1, 1)], x, 2, 2, (0, 0)))
+
+
+def test_check_im2col_size():
+    shape = (8, 16, 32, 32)                       # 3×3 at stride 1: K = 9, L = 30·30, 128 planes
+    assert ex.check_im2col_size(128 * 9 * 900, shape, 3, 1)
+    assert "Not answered yet" in repr(ex.check_im2col_size(..., shape, 3, 1))
+    for answer, words in [(8 * 16 * 32 * 32, "size of the input"), (128 * 900, "size of the output"),
+                          (9 * 900, "one plane"), (128 * 9 * 32 * 32, "Count the windows"),
+                          (8 * 9 * 900, "both the batch size N and the channels C"),
+                          (2.0, "whole number")]:
+        verdict = ex.check_im2col_size(answer, shape, 3, 1)
+        assert not verdict and words in repr(verdict), answer
+    assert "floor((L − F) / S) + 1" in repr(ex.check_im2col_size(128 * 9 * 16 * 16, shape, 3, 2))
+
+
+def _tiles(x, k, split=None):
+    N, C, H, W = x.shape
+    return x.reshape(split or (N, C, H // k, k, W // k, k))
+
+
+def test_check_reshape_pool_right_and_typical_mistakes():
+    assert ex.check_reshape_pool(lambda x, k: _tiles(x, k).max(axis=(3, 5)))
+    assert ex.check_reshape_pool(lambda x, k: _tiles(x, k).mean(axis=(3, 5)), mode="avg")
+    assert "Not answered yet" in repr(ex.check_reshape_pool(...))
+    mistakes = [
+        (lambda x, k: _tiles(x, k).max(axis=(2, 4)), "reduced axes 2 and 4"),
+        (lambda x, k: _tiles(x, k, x.shape[:2] + (k, x.shape[2] // k, k, x.shape[3] // k))
+         .max(axis=(2, 4)), "spread out"),
+        (lambda x, k: _tiles(x, k, x.shape[:2] + (x.shape[2] // k, x.shape[3] // k, k, k))
+         .max(axis=(4, 5)), "mixes rows"),
+        (lambda x, k: _tiles(x, k).mean(axis=(3, 5)), "computed the averages"),
+        (lambda x, k: _tiles(x, k).max(axis=3), "reduce both k-sized axes"),
+        (lambda x, k: x.reshape(1, 1, 2, 2, 2, 2).max(axis=(3, 5)), "raised ValueError"),
+        (lambda x, k: _tiles(x, k).max(axis=(3, 5)) + 1, "output[0, 0, 0, 0] is"),
+    ]
+    for student, words in mistakes:
+        verdict = ex.check_reshape_pool(student)
+        assert not verdict and words in repr(verdict), (words, repr(verdict))

@@ -1,0 +1,332 @@
+"""Time pooling four ways: a per-window loop, im2col, pooling_lib and (if installed) PyTorch.
+
+Notebook 06 and ``benchmarks/bench_pooling.py`` share this module. Every way is a layer with
+``forward(x)`` and ``backward(grad, learning_rate)`` on ``(N, C, H, W)`` arrays, no padding.
+:func:`compare` times them on configs ``(N, C, H, W, pool, stride)`` and returns one row per
+config, mode, dtype and pass; :func:`format_table` prints rows, :func:`plot_timings` draws them
+on a log scale. Timings change from run to run: compare them within one run only.
+PyTorch is used when ``import torch`` works (on one thread); it is never required.
+"""
+import statistics
+import time
+import timeit
+
+import numpy as np
+
+from . import im2col
+from .layers import AvgPool, MaxPool
+
+METHODS = ("pooling_lib", "im2col", "loop", "torch")   # the columns of a row, in table order
+PASSES = ("forward", "fwd+bwd")
+COLOURS = {"pooling_lib": "#009E73", "im2col": "#0072B2", "loop": "#D55E00", "torch": "#CC79A7"}
+MORE_COLOURS = ("#E69F00", "#56B4E9", "#999999", "#000000")  # for other names (Okabe & Ito)
+
+
+# --- the layers being timed ----------------------------------------------------------------------
+
+class LoopMaxPool:
+    """The per-window loop version most tutorials write (no padding)."""
+
+    def __init__(self, pool, stride):
+        self.pool, self.stride = pool, stride
+
+    def forward(self, x):
+        self.input = x
+        N, C, H, W = x.shape
+        k, s = self.pool, self.stride
+        out = np.empty((N, C, (H - k) // s + 1, (W - k) // s + 1), x.dtype)
+        for n in range(N):
+            for c in range(C):
+                for i in range(out.shape[2]):
+                    for j in range(out.shape[3]):
+                        out[n, c, i, j] = x[n, c, i * s:i * s + k, j * s:j * s + k].max()
+        return out
+
+    def backward(self, grad, learning_rate=None):
+        x, k, s = self.input, self.pool, self.stride
+        grad_input = np.zeros_like(x)
+        N, C, oh, ow = grad.shape
+        for n in range(N):
+            for c in range(C):
+                for i in range(oh):
+                    for j in range(ow):
+                        window = x[n, c, i * s:i * s + k, j * s:j * s + k]
+                        h, w = np.unravel_index(window.argmax(), window.shape)
+                        grad_input[n, c, i * s + h, j * s + w] += grad[n, c, i, j]
+        return grad_input
+
+
+class LoopAvgPool(LoopMaxPool):
+    """The same loops with ``mean``; the backward pass spreads ``grad / k²`` over each window."""
+
+    def forward(self, x):
+        self.input = x
+        N, C, H, W = x.shape
+        k, s = self.pool, self.stride
+        out = np.empty((N, C, (H - k) // s + 1, (W - k) // s + 1), x.dtype)
+        for n in range(N):
+            for c in range(C):
+                for i in range(out.shape[2]):
+                    for j in range(out.shape[3]):
+                        out[n, c, i, j] = x[n, c, i * s:i * s + k, j * s:j * s + k].mean()
+        return out
+
+    def backward(self, grad, learning_rate=None):
+        k, s = self.pool, self.stride
+        grad_input = np.zeros_like(self.input)
+        N, C, oh, ow = grad.shape
+        for i in range(oh):
+            for j in range(ow):
+                grad_input[:, :, i * s:i * s + k, j * s:j * s + k] += grad[:, :, i:i + 1, j:j + 1] / k**2
+        return grad_input
+
+
+class Im2colPool:
+    """im2col forward; the backward reuses the winners found by forward."""
+
+    def __init__(self, mode, pool, stride):
+        self.mode, self.pool, self.stride = mode, pool, stride
+
+    def forward(self, x):
+        self.input = x
+        if self.mode == "avg":
+            return im2col.avg_pool2d(x, self.pool, self.stride)
+        columns, self.win = im2col.winning_rows(x, self.pool, self.stride, 0, 1)
+        N, C, H, W = x.shape
+        out = np.take_along_axis(columns, self.win[:, None, :], axis=1)
+        return out.reshape(N, C, (H - self.pool) // self.stride + 1, -1)
+
+    def backward(self, grad, learning_rate=None):
+        if self.mode == "avg":
+            return im2col.avg_pool2d_backward(grad, self.input.shape, self.pool, self.stride)
+        K = self.pool ** 2
+        g = grad.reshape(-1, 1, self.win.shape[1])
+        columns = np.zeros((len(g), K, g.shape[2]), grad.dtype)
+        np.put_along_axis(columns, self.win[:, None, :], g, axis=1)
+        return im2col.col2im(columns, self.input.shape, self.pool, self.stride)
+
+
+def torch_layer(mode, pool, stride):
+    """``(layer, numpy-to-tensor)`` for PyTorch's pooling on one thread, or None without torch."""
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(1)
+    fn = torch.nn.functional.max_pool2d if mode == "max" else torch.nn.functional.avg_pool2d
+
+    class TorchPool:
+        def forward(self, x):
+            self.input = torch.from_numpy(x).requires_grad_()
+            self.output = fn(self.input, pool, stride)
+            return self.output
+
+        def backward(self, grad, learning_rate=None):
+            self.output.backward(grad)
+            return self.input.grad
+
+        def forward_only(self, x):
+            with torch.no_grad():
+                return fn(torch.from_numpy(x), pool, stride)
+
+    return TorchPool(), torch.from_numpy
+
+
+def available():
+    """The methods :func:`compare` can time here (``"torch"`` only when PyTorch imports)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return [m for m in METHODS if m != "torch"]
+    return list(METHODS)
+
+
+# --- timing --------------------------------------------------------------------------------------
+
+def median_time(fn, budget, runs=3):
+    """Median seconds of fn() over repeats filling about ``budget`` seconds (``runs`` to 200
+    runs), after one warm-up call."""
+    fn()
+    times = []
+    while len(times) < runs or (sum(times) < budget and len(times) < 200):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure(name, layer, x, grad, budget, scale=1, runs=3):
+    """(name, forward seconds, forward + backward seconds) of a layer on x, times ``scale``."""
+    forward = getattr(layer, "forward_only", layer.forward)
+
+    def forward_backward():
+        layer.forward(x)
+        layer.backward(grad, None)
+
+    return name, median_time(lambda: forward(x), budget, runs) * scale, \
+        median_time(forward_backward, budget, runs) * scale
+
+
+def window_steps(x, pool, stride, number=2000):
+    """``{statement: seconds}``: the steps of :class:`LoopMaxPool`'s loop body for one window
+    of ``x`` (N, C, H, W), each timed alone (best of 5 repeats of ``number`` runs)."""
+    k, s = pool, stride
+    names = {"x": x, "n": 0, "c": 0, "i": 1, "j": 1, "k": k, "s": s, "out": np.empty(x.shape)}
+    names["window"] = x[0, 0, s:s + k, s:s + k]
+    names["m"] = names["window"].max()
+    return {code: min(timeit.repeat(code, globals=names, number=number, repeat=5)) / number
+            for code in ("x[n, c, i*s:i*s + k, j*s:j*s + k]", "window.max()", "out[n, c, i, j] = m")}
+
+
+def run(config, mode, dtype, budget, runs=3):
+    """``[(method, forward s, fwd+bwd s), ...]`` for one config, each a median of at least
+    ``runs`` runs. The loop is timed on one sample of the batch and multiplied by N (its cost
+    grows exactly with N; it would take minutes)."""
+    N, C, H, W, pool, stride = config
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((N, C, H, W)).astype(dtype)
+    oh, ow = (H - pool) // stride + 1, (W - pool) // stride + 1
+    grad = rng.standard_normal((N, C, oh, ow)).astype(dtype)
+    ours = MaxPool(pool, stride) if mode == "max" else AvgPool(pool, stride)
+    loop = (LoopMaxPool if mode == "max" else LoopAvgPool)(pool, stride)
+    times = [measure("pooling_lib", ours, x, grad, budget, runs=runs),
+             measure("im2col", Im2colPool(mode, pool, stride), x, grad, budget, runs=runs),
+             measure("loop", loop, x[:1], grad[:1], min(budget, 0.5), scale=N, runs=runs)]
+    torch = torch_layer(mode, pool, stride)
+    if torch is not None:
+        layer, to_tensor = torch
+        times.append(measure("torch", layer, x, to_tensor(grad), budget, runs=runs))
+    return times
+
+
+def compare(configs, modes=("max",), dtypes=(np.float64,), budget=0.05, runs=3):
+    """Time every method on every config ``(N, C, H, W, pool, stride)``, mode and dtype.
+
+    Returns a list of dicts, two per (config, mode, dtype) — pass ``"forward"`` then
+    ``"fwd+bwd"`` — with keys ``config, mode, dtype, pass`` and one per method in
+    :data:`METHODS`: median seconds, or None for a method that cannot run here (torch).
+    Each median takes at least ``runs`` runs and about ``budget`` seconds."""
+    rows = []
+    for config in configs:
+        for mode in modes:
+            for dtype in dtypes:
+                times = {name: (f, b) for name, f, b in run(tuple(config), mode, dtype, budget, runs)}
+                for p, label in enumerate(PASSES):
+                    rows.append({"config": tuple(config), "mode": mode,
+                                 "dtype": np.dtype(dtype).name, "pass": label,
+                                 **{m: times[m][p] if m in times else None for m in METHODS}})
+    return rows
+
+
+# --- showing the numbers -------------------------------------------------------------------------
+
+HEADER = (f"{'N,C,H,W,pool,stride':<24}{'mode':<5}{'dtype':<8}{'pass':<9}"
+          f"{'ours':>10}{'im2col':>10}{'loop':>12}{'torch':>10}{'ours/torch':>11}{'loop/ours':>10}")
+
+
+def format_rows(rows):
+    """One line of the table per row: times in microseconds, ratios within this run."""
+    nan = float("nan")
+    lines = []
+    for r in rows:
+        t = {m: r[m] * 1e6 if r[m] is not None else nan for m in METHODS}
+        lines.append(f"{','.join(map(str, r['config'])):<24}{r['mode']:<5}{r['dtype']:<8}"
+                     f"{r['pass']:<9}{t['pooling_lib']:>10.1f}{t['im2col']:>10.1f}"
+                     f"{t['loop']:>12.0f}{t['torch']:>10.1f}"
+                     f"{t['pooling_lib'] / t['torch']:>11.2f}{t['loop'] / t['pooling_lib']:>10.0f}")
+    return lines
+
+
+def format_table(rows):
+    """The whole table as text: header, rule, one line per row."""
+    return "\n".join([HEADER, "-" * len(HEADER), *format_rows(rows)])
+
+
+def format_time(seconds):
+    """``850 ns``, ``12 µs``, ``4.1 ms``, ``1.2 s``: two or three significant digits."""
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if seconds >= scale or unit == "ns":
+            value = seconds / scale
+            return f"{value:.2g} {unit}" if value < 9.95 else f"{value:.0f} {unit}"
+
+
+def plot_times(times, title=""):
+    """A log-scale bar chart of ``{name: seconds}``: one bar per name."""
+    return bar_figure([(title, [("", times)])])
+
+
+def plot_timings(rows):
+    """A log-scale bar chart of :func:`compare`'s rows: one panel per pass, one group of bars
+    per config (and mode and dtype when they vary), one bar per method that ran."""
+    vary = [key for key in ("mode", "dtype") if len({r[key] for r in rows}) > 1]
+    panels = []
+    for label in PASSES:
+        groups = [(config_label(r, vary), {m: r[m] for m in METHODS if r[m] is not None})
+                  for r in rows if r["pass"] == label]
+        if groups:
+            panels.append(("forward + backward" if label == "fwd+bwd" else label, groups))
+    return bar_figure(panels)
+
+
+def config_label(row, vary=()):
+    """``1×8×32×32\\n3×3 / 2`` (plus mode and dtype if named in ``vary``)."""
+    N, C, H, W, pool, stride = row["config"]
+    extra = " ".join(row[key] for key in vary)
+    return f"{N}×{C}×{H}×{W}\n{pool}×{pool} / {stride}" + (f"\n{extra}" if extra else "")
+
+
+def bar_figure(panels):
+    """A matplotlib Figure of horizontal bars on a log time axis, panels side by side.
+
+    ``panels``: ``[(title, [(group label, {name: seconds}), ...]), ...]``, the same groups in
+    every panel (only the first names them). Bars are coloured by name, labelled with their
+    time; a legend names the colours when there are several groups."""
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
+
+    names = list(dict.fromkeys(n for _, groups in panels for _, times in groups for n in times))
+    extra = iter(MORE_COLOURS * 3)
+    colours = {n: COLOURS.get(n) or next(extra) for n in names}
+    values = [t for _, groups in panels for _, times in groups for t in times.values()]
+    low, high = min(values) / 3, max(values) * 8     # room on the right for the labels
+    single = all(len(groups) == 1 for _, groups in panels)
+    rows = max(sum(len(times) + 1 for _, times in groups) - 1 for _, groups in panels)
+    longest = max(len(line) for _, groups in panels for label, times in groups
+                  for line in ([*times] if single else label.splitlines()))
+    left = max(1.0, 0.055 * longest + 0.3)                                 # room for the labels
+    width, gap, top, bottom = 3.7, 0.25, 0.35 + (0 if single else 0.3), 0.6  # inches
+    size = (left + len(panels) * (width + gap), top + 0.27 * rows + bottom)
+    figure = Figure(figsize=size, dpi=100)
+    for k, (title, groups) in enumerate(panels):
+        ax = figure.add_axes(((left + k * (width + gap)) / size[0], bottom / size[1],
+                              width / size[0], 0.27 * rows / size[1]))
+        y, ticks, labels = 0, [], []
+        for label, times in groups:
+            first = y
+            for name, seconds in times.items():
+                ax.barh(y, seconds - low, left=low, height=0.8, color=colours[name])
+                ax.text(seconds * 1.15, y, format_time(seconds), va="center", fontsize=8)
+                ticks.append(y)
+                labels.append(name)
+                y += 1
+            if not single:
+                ticks[len(ticks) - len(times):] = [(first + y - 1) / 2]
+                labels[len(labels) - len(times):] = [label]
+            y += 1
+        ax.set_xscale("log")
+        ax.set_xlim(low, high)
+        ax.set_ylim(y - 1.5, -0.5)
+        ax.set_yticks(ticks, labels if k == 0 else [], fontsize=8 if single else 7.5)
+        ax.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
+        ax.xaxis.set_minor_locator(NullLocator())   # (hundreds of minor ticks are slow to draw)
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_time(v)))
+        ax.tick_params(axis="x", labelsize=8)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_title(title, fontsize=10)
+    if not single:
+        figure.legend([Patch(color=colours[n]) for n in names], names, loc="upper center",
+                      ncol=len(names), fontsize=8, frameon=False)
+    figure.text(0.5, 0.02, "time (log scale: each step to the right is 10× slower)",
+                ha="center", va="bottom", fontsize=8)
+    return figure

@@ -1,0 +1,113 @@
+"""pooling_lib.benchmark and the benchmark script: right numbers, positive times, the table."""
+import importlib.util
+import sys
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import pooling_lib as pl  # noqa: E402
+from pooling_lib import benchmark as B  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIGS = [(2, 2, 8, 8, 2, 2), (1, 3, 7, 9, 3, 2)]
+COLUMNS = {"config", "mode", "dtype", "pass", *B.METHODS}
+
+
+@pytest.fixture
+def no_torch(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)   # makes `import torch` raise ImportError
+
+
+def script():
+    spec = importlib.util.spec_from_file_location("bench_pooling",
+                                                  ROOT / "benchmarks" / "bench_pooling.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("pool, stride", [(2, 2), (3, 2), (3, 1), (2, 3)])
+def test_loop_layers_match_pooling_lib_forward_and_backward(pool, stride):
+    rng = np.random.default_rng(0)
+    x = rng.permutation(2 * 3 * 7 * 8).reshape(2, 3, 7, 8).astype(float)
+    for loop, ours in ((B.LoopMaxPool, pl.MaxPool), (B.LoopAvgPool, pl.AvgPool)):
+        mine, theirs = loop(pool, stride), ours(pool, stride)
+        np.testing.assert_allclose(mine.forward(x), theirs.forward(x))
+        grad = rng.standard_normal(theirs.output.shape)
+        np.testing.assert_allclose(mine.backward(grad), theirs.backward(grad, 0.1))
+
+
+@pytest.mark.parametrize("mode", ["max", "avg"])
+def test_im2col_layer_matches_pooling_lib(mode):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 3, 9, 7))
+    layer, ours = B.Im2colPool(mode, 3, 2), (pl.MaxPool if mode == "max" else pl.AvgPool)(3, 2)
+    np.testing.assert_allclose(layer.forward(x), ours.forward(x))
+    grad = rng.standard_normal(ours.output.shape)
+    np.testing.assert_allclose(layer.backward(grad), ours.backward(grad))
+
+
+def test_median_time_and_measure_give_positive_seconds():
+    calls = []
+    assert B.median_time(lambda: calls.append(1), budget=0.001, runs=5) > 0
+    assert len(calls) >= 6                            # a warm-up call, then at least 5 runs
+    x = np.ones((1, 1, 4, 4))
+    name, forward, both = B.measure("loop", B.LoopMaxPool(2, 2), x, np.ones((1, 1, 2, 2)), 0.001,
+                                    scale=3)
+    assert name == "loop" and forward > 0 and both > 0
+
+
+def test_compare_returns_every_config_mode_dtype_and_pass(no_torch):
+    assert B.torch_layer("max", 2, 2) is None and "torch" not in B.available()
+    rows = B.compare(CONFIGS, modes=("max", "avg"), dtypes=(np.float32,), budget=0.001, runs=1)
+    assert [(r["config"], r["mode"], r["pass"]) for r in rows] == [
+        (c, m, p) for c in CONFIGS for m in ("max", "avg") for p in B.PASSES]
+    for row in rows:
+        assert set(row) == COLUMNS and row["dtype"] == "float32" and row["torch"] is None
+        assert all(row[m] > 0 for m in ("pooling_lib", "im2col", "loop"))
+    table = B.format_table(rows).splitlines()
+    assert table[0] == B.HEADER and len(table) == 2 + len(rows)
+    assert table[2].split()[:4] == ["2,2,8,8,2,2", "max", "float32", "forward"]
+
+
+def test_plots_are_log_scale_figures(no_torch):
+    rows = B.compare(CONFIGS[:1], budget=0.001, runs=1)
+    figure = B.plot_timings(rows)
+    assert [ax.get_xscale() for ax in figure.axes] == ["log", "log"]
+    assert [ax.get_title() for ax in figure.axes] == ["forward", "forward + backward"]
+    assert len(figure.axes[0].patches) == 3           # pooling_lib, im2col, loop
+    single = B.plot_times({"a": 1e-6, "b": 2e-3}, "title")
+    assert [t.get_text() for t in single.axes[0].get_yticklabels()] == ["a", "b"]
+    assert [B.format_time(s) for s in (5e-9, 1e-7, 9.96e-6, 0.0123, 2.5)] == \
+        ["5 ns", "100 ns", "10 µs", "12 ms", "2.5 s"]
+
+
+def test_cli_prints_the_table(capsys, no_torch):
+    script().main(["--quick", "--config", "0"])
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"numpy {np.__version__}")
+    assert lines[1].split() == ["N,C,H,W,pool,stride", "mode", "dtype", "pass", "ours", "im2col",
+                                "loop", "torch", "ours/torch", "loop/ours"]
+    body = [line.split() for line in lines[3:]]
+    assert len(body) == 8                              # max/avg × float32/float64 × 2 passes
+    assert {(b[1], b[2], b[3]) for b in body} == {(m, d, p) for m in ("max", "avg")
+                                                  for d in ("float32", "float64") for p in B.PASSES}
+    assert all(b[0] == "1,1,8,8,2,2" and b[7] == "nan" and float(b[4]) > 0 for b in body)
+
+
+def test_speed_explorer_times_again_on_every_change(no_torch):
+    from pooling_lib import widgets
+    explorer = widgets.speed_explorer(size=16, budget=0.001)
+    assert explorer.png.startswith(b"\x89PNG") and not explorer.message.value
+    assert "1&times;4&times;16&times;16" in explorer.formula.value and "torch" not in explorer.formula.value
+    for name, value in [("size", 24), ("window", (3, 1)), ("mode", "avg")]:
+        formula = explorer.formula.value
+        explorer.controls[name].value = value
+        assert not explorer.message.value and explorer.formula.value != formula, name
+    assert "3&times;3 windows at stride 1" in explorer.formula.value
+    assert [ax.get_xscale() for ax in explorer.picture.figure.axes] == ["log", "log"]
