@@ -27,6 +27,8 @@ MORE_COLOURS = ("#E69F00", "#56B4E9", "#999999", "#000000")  # for other names (
 class LoopMaxPool:
     """The per-window loop version most tutorials write (no padding)."""
 
+    reduce = staticmethod(np.max)
+
     def __init__(self, pool, stride):
         self.pool, self.stride = pool, stride
 
@@ -39,7 +41,7 @@ class LoopMaxPool:
             for c in range(C):
                 for i in range(out.shape[2]):
                     for j in range(out.shape[3]):
-                        out[n, c, i, j] = x[n, c, i * s:i * s + k, j * s:j * s + k].max()
+                        out[n, c, i, j] = self.reduce(x[n, c, i * s:i * s + k, j * s:j * s + k])
         return out
 
     def backward(self, grad, learning_rate=None):
@@ -59,17 +61,7 @@ class LoopMaxPool:
 class LoopAvgPool(LoopMaxPool):
     """The same loops with ``mean``; the backward pass spreads ``grad / k²`` over each window."""
 
-    def forward(self, x):
-        self.input = x
-        N, C, H, W = x.shape
-        k, s = self.pool, self.stride
-        out = np.empty((N, C, (H - k) // s + 1, (W - k) // s + 1), x.dtype)
-        for n in range(N):
-            for c in range(C):
-                for i in range(out.shape[2]):
-                    for j in range(out.shape[3]):
-                        out[n, c, i, j] = x[n, c, i * s:i * s + k, j * s:j * s + k].mean()
-        return out
+    reduce = staticmethod(np.mean)
 
     def backward(self, grad, learning_rate=None):
         k, s = self.pool, self.stride
