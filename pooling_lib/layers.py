@@ -12,6 +12,10 @@ from . import fast
 from .geometry import as_gradient, as_input, plan
 
 
+POOL_DEFAULTS = dict(stride=None, padding=0, dilation=1, ceil_mode=False, count_include_pad=True,
+                     divisor_override=None, ties="first")
+
+
 class Layer:
     """Base class: ``forward`` maps input to output, ``backward`` maps d(loss)/d(output) to
     d(loss)/d(input) and updates any parameters with ``learning_rate``."""
@@ -25,6 +29,13 @@ class Layer:
 
     def backward(self, output_gradient, learning_rate=None):
         raise NotImplementedError
+
+    def __repr__(self):
+        """The class and the settings that differ from the defaults, e.g. ``MaxPool(pool_size=2)``."""
+        settings = {**getattr(self, "settings", {}), "ties": getattr(self, "ties", "first")}
+        shown = ", ".join(f"{k}={v!r}" for k, v in settings.items()
+                          if k not in POOL_DEFAULTS or v != POOL_DEFAULTS[k])
+        return f"{type(self).__name__}({shown})"
 
     def _output_gradient(self, output_gradient):
         """``output_gradient`` checked against the output of the last forward pass."""

@@ -148,3 +148,9 @@ def test_checked_settings_are_remembered_by_type_not_just_value():
     for bad in (2.0, True, (2.0, 2), np.float64(2)):
         with pytest.raises(TypeError, match="pool_size must be an int"):  # ... 2.0 and True are not
             pl.max_pool2d(X, bad)
+
+
+def test_layers_say_what_they_are():
+    assert repr(pl.MaxPool(2)) == "MaxPool(pool_size=2)"
+    assert repr(pl.MaxPool(3, 1, ties="split")) == "MaxPool(pool_size=3, stride=1, ties='split')"
+    assert repr(pl.AvgPool((2, 3), padding=1)) == "AvgPool(pool_size=(2, 3), padding=1)"
