@@ -112,10 +112,19 @@ def search_1d(x, ax, axis, ties="first"):
     return out, arg
 
 
-def route_1d(grad, arg, ax, axis, length):
+def zeros_in(out, shape, dtype):
+    """``out`` filled with zeros, or new zeros of ``shape``."""
+    if out is None:
+        return np.zeros(shape, dtype)
+    out[...] = 0
+    return out
+
+
+def route_1d(grad, arg, ax, axis, length, out=None):
     """Send gradients back along one axis to the winning taps; overlapping windows add up.
-    grad, arg: (P, A, B) with ``axis`` of length ``ax.out`` -> that axis of ``length``."""
-    gi = np.zeros(shortened(grad.shape, axis, length), grad.dtype)
+    grad, arg: (P, A, B) with ``axis`` of length ``ax.out`` -> that axis of ``length``
+    (written into ``out`` if given)."""
+    gi = zeros_in(out, shortened(grad.shape, axis, length), grad.dtype)
     pick = (lambda m, g: g * m) if np.isfinite(grad).all() else (lambda m, g: np.where(m, g, 0))
     overlap = ax.stride < ax.dilation * (ax.pool - 1) + 1
     for k, o, i in axis_taps(ax, axis):
@@ -215,7 +224,7 @@ def max_route(grad, winners, rows, cols, in_shape):
     for part in chunks(gi):
         along_rows = route_1d(grad[part].astype(dtype, copy=False), winners.row_arg[part],
                               rows, 1, rows.size)
-        gi[part] = route_1d(along_rows, winners.col_arg[part], cols, 2, cols.size)
+        route_1d(along_rows, winners.col_arg[part], cols, 2, cols.size, out=gi[part])
     return gi.reshape(in_shape)
 
 
@@ -302,9 +311,9 @@ def sum_1d(x, ax, axis, dtype):
     return total
 
 
-def spread_1d(grad, ax, axis, length):
+def spread_1d(grad, ax, axis, length, out=None):
     """Give every cell of each window its window's gradient along one axis (adding up)."""
-    gi = np.zeros(shortened(grad.shape, axis, length), grad.dtype)
+    gi = zeros_in(out, shortened(grad.shape, axis, length), grad.dtype)
     for k, o, i in axis_taps(ax, axis):
         gi[i] += grad[o]
     return gi
@@ -366,7 +375,7 @@ def avg_backward(grad, rows, cols, divisor, in_shape):
     g = planes(g)
     gi = np.empty((len(g), rows.size, cols.size), dtype)
     for part in chunks(gi):
-        gi[part] = spread_1d(spread_1d(g[part], rows, 1, rows.size), cols, 2, cols.size)
+        spread_1d(spread_1d(g[part], rows, 1, rows.size), cols, 2, cols.size, out=gi[part])
     return gi.reshape(in_shape)
 
 
