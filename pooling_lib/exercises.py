@@ -349,3 +349,143 @@ def check_reshape_pool(student, mode="max"):
     return right(f"Your reshape trick matches pooling_lib on {len(RESHAPE_CASES)} inputs (k = 2, 3 "
                  "and 4, square and oblong). It needs windows that tile the input: stride = k, "
                  "and H, W multiples of k.")
+
+
+# --- the CNN (notebook 07) ---------------------------------------------------------------------
+
+def _layer_shapes(network, batch, input_shape):
+    """(layer, input shape, output shape) for every layer of ``network`` (an ``nn.Sequential``)
+    on a batch of ``batch`` zero images of ``input_shape`` (C, H, W). Runs on a copy, so the
+    network's remembered inputs and outputs stay as they were."""
+    import copy
+    shapes, x = [], np.zeros((batch, *input_shape))
+    for layer in copy.deepcopy(network).layers:
+        y = layer.forward(x)
+        shapes.append((layer, x.shape, y.shape))
+        x = y
+    return shapes
+
+
+def _whole(answer):
+    return isinstance(answer, (int, np.integer)) and not isinstance(answer, bool)
+
+
+def _times(sizes):
+    return " × ".join(f"{s:,}" for s in sizes)
+
+
+def check_dense_parameters(answer, network, input_shape=(1, 8, 8)):
+    """Is ``answer`` the number of parameters (weights and biases) of the ``Dense`` layer of
+    ``network`` (an ``nn.Sequential``) for images of ``input_shape`` (C, H, W)?"""
+    from .layers import AvgPool, MaxPool
+    from .nn import Dense, Flatten, count_parameters
+    if unanswered(answer):
+        return TODO
+    if not _whole(answer):
+        return wrong(f"Give a whole number of parameters, not {answer!r}.")
+    shapes = _layer_shapes(network, 1, input_shape)
+    k = next(k for k, (layer, _, _) in enumerate(shapes) if isinstance(layer, Dense))
+    n_in, n_out = shapes[k][0].shape
+    maps = shapes[k - 1][1][1:] if k and isinstance(shapes[k - 1][0], Flatten) else (n_in,)
+    inputs = f"{n_in:,} inputs" + (f" ({_times(maps)})" if len(maps) > 1 else "")
+    expected = n_in * n_out + n_out
+    if answer == expected:
+        return right(f"{expected:,}: {inputs} × {n_out} outputs = {n_in * n_out:,} weights, "
+                     f"+ {n_out} biases (one per output).")
+    pooled = any(isinstance(layer, (MaxPool, AvgPool)) for layer in network.layers)
+    if len(maps) == 3:
+        c, h, w = maps
+        other = (c, h * 2, w * 2) if pooled else (c, h // 2, w // 2)
+        swap = (f"That is the dense layer of the network {'without' if pooled else 'with 2×2'} "
+                f"pooling, which gets {_times(other)} = {math.prod(other):,} values. This one gets "
+                f"{_times(maps)} = {n_in:,}.")
+    else:
+        other, swap = (0,), ""
+    convolution = count_parameters(network) - expected
+    mistakes = [
+        (n_in * n_out, f"That counts the weights ({n_in:,} × {n_out} = {n_in * n_out:,}) but "
+                       f"not the biases: one per output, so + {n_out}."),
+        (math.prod(other) * n_out + n_out, swap),
+        (math.prod(other) * n_out, swap + f" And add the {n_out} biases."),
+        (count_parameters(network), f"That is the whole network, the convolution's "
+                                    f"{convolution:,} parameters included. Count the dense layer "
+                                    "only."),
+        (n_in * n_out + n_in, f"One bias per output ({n_out} of them), not one per input."),
+        (n_in + n_out, f"Each of the {n_out} outputs has its own weight for every one of the "
+                       f"{n_in:,} inputs: multiply, then add the biases."),
+        (maps[0] * n_out + n_out, "The dense layer gets every value of every map, not one per "
+                                  f"channel: {_times(maps)} = {n_in:,} inputs."),
+    ]
+    for value, hint in mistakes:
+        if answer == value and hint:
+            return wrong(f"{answer:,} is not it. {hint}")
+    return wrong(f"{answer:,} is not it. A dense layer has inputs × outputs weights and one bias "
+                 "per output. How many numbers reach it? Flatten gives it every value of every "
+                 "map: C × H × W.")
+
+
+def _layer_index(network, layer):
+    """``layer`` as an index into ``network.layers``: an int, or a class name such as "MaxPool"."""
+    names = [type(item).__name__ for item in network.layers]
+    if isinstance(layer, str) and layer in names:
+        return names.index(layer)
+    if _whole(layer) and -len(names) <= layer < len(names):
+        return layer % len(names)
+    raise ValueError(f"layer must be an index below {len(names)} or one of {names}, got {layer!r}")
+
+
+def check_layer_shape(answer, network, layer, batch, input_shape=(1, 8, 8)):
+    """Is ``answer`` the shape that ``layer`` of ``network`` (an index, or a class name such as
+    "MaxPool") outputs for a batch of ``batch`` images of ``input_shape`` (C, H, W)?"""
+    from .layers import AvgPool, MaxPool
+    if unanswered(answer):
+        return TODO
+    index = _layer_index(network, layer)
+    shapes = _layer_shapes(network, batch, input_shape)
+    item, given, expected = shapes[index]
+    name = type(item).__name__
+    pooling = isinstance(item, (MaxPool, AvgPool))
+    if _whole(answer):
+        more = (" That is how many numbers come out; give their shape." if answer ==
+                math.prod(expected) else "")
+        return wrong(f"Give the shape as a tuple of sizes, like (2, 3, 4, 5).{more}")
+    try:
+        answer = tuple(int(a) for a in answer)
+    except (TypeError, ValueError):
+        return wrong("Give the shape as a tuple of sizes, like (2, 3, 4, 5).")
+    if answer == expected:
+        if pooling and len(expected) == 4:
+            return right(f"{expected}: the batch ({expected[0]}) and the {expected[1]} channels "
+                         f"stay; each {given[2]}×{given[3]} map becomes {expected[2]}×"
+                         f"{expected[3]}.")
+        return right(f"{expected}: {name} turns {given} into {expected}.")
+    unchanged = f"That is what goes into {name}. What comes out of it?"
+    if pooling and len(given) == 4:
+        pool, stride = item.settings["pool_size"], item.settings["stride"]
+        unchanged = (f"That is what goes into {name}. Its windows shrink every map: "
+                     f"{output_size_working(given[-1], pool, stride)} per side.")
+    mistakes = [
+        (expected[1:], f"Keep the batch axis in front: {batch} images go in, {batch} come out."),
+        (given, unchanged),
+        ((batch, math.prod(expected[1:])), f"That comes out of Flatten, after the {name}."),
+    ]
+    if len(expected) == 4:
+        n, c, h, w = expected
+        mistakes += [
+            ((n, h, w, c), "pooling_lib keeps the channels before the height and width, "
+                           "(N, C, H, W), as PyTorch does (Keras puts them last)."),
+            ((n, input_shape[0], h, w), f"The convolution turned the image's {input_shape[0]} "
+                                        f"channel{'s' * (input_shape[0] > 1)} into {c} feature "
+                                        "maps, and they all go on."),
+        ]
+        if pooling:
+            mistakes += [((n, c // 2, h, w), f"{name} works on every channel on its own: the {c} "
+                                             f"channels stay {c}."),
+                         ((n, c // 4, h, w), f"{name} works on every channel on its own: the {c} "
+                                             f"channels stay {c}.")]
+    for value, hint in mistakes:
+        if answer == tuple(value):
+            return wrong(f"{answer} is not it. {hint}")
+    if len(answer) == len(expected) and answer[1:] == expected[1:]:
+        return wrong(f"{answer} is not it. The first axis counts the images in the batch: {batch}.")
+    return wrong(f"{answer} is not it. {name} gets {given}: what does it do to each axis?")

@@ -37,6 +37,8 @@ PICTURES = {  # file name -> a function making the picture (anything with a png(
     "im2col.png": lambda: plotting.show_im2col(EXAMPLE, 2, stride=1),
     # measured timings: this picture changes a little every time it is made
     "speed_explorer.png": lambda: widgets.speed_explorer().picture,
+    # trains the CNN of notebook 07 first (seeded, about two seconds)
+    "digit_explorer.png": lambda: widgets.digit_explorer().picture,
 }
 
 

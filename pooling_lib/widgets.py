@@ -18,7 +18,9 @@ import ipywidgets as widgets
 import matplotlib.cbook
 import matplotlib.image
 import numpy as np
+from matplotlib.figure import Figure
 
+from .layers import AvgPool, MaxPool
 from .plotting import (MODE_NAMES, Pooling, draw_gradient, draw_images, draw_window,
                        format_decimal, format_fraction, window_taps)
 
@@ -432,6 +434,188 @@ def speed_story(row):
     return (f"Input {N}&times;{C}&times;{H}&times;{W}, {pool}&times;{pool} windows at stride "
             f"{stride}: {windows} windows. Forward + backward, the loop spends "
             f"{format_time(row['loop'] / windows)} per window. Faster than the loop: {faster}.")
+
+
+# --- the CNN's digits (notebook 07) --------------------------------------------------------------
+
+DIGIT_RIGHT, DIGIT_WRONG, DIGIT_OTHER = "#0072B2", "#D55E00", "#BBBBBB"  # Okabe-Ito, grey
+
+
+def feature_mosaic(maps, columns=4, repeat=1):
+    """Feature maps ``(C, h, w)`` as one image: ``columns`` maps per row, one blank (NaN) line
+    between them, every value repeated ``repeat`` times along both axes (so that a pooled map can
+    be drawn at the size of the map it came from)."""
+    maps = np.repeat(np.repeat(np.asarray(maps, dtype=float), repeat, -2), repeat, -1)
+    count, h, w = maps.shape
+    rows = -(-count // columns)
+    mosaic = np.full((rows * (h + 1) - 1, columns * (w + 1) - 1), np.nan)
+    for c, plane in enumerate(maps):
+        r, k = divmod(c, columns)
+        mosaic[r * (h + 1):r * (h + 1) + h, k * (w + 1):k * (w + 1) + w] = plane
+    return mosaic
+
+
+def pooling_layer(network):
+    """Index of the first MaxPool or AvgPool in ``network.layers``; a ValueError if none."""
+    for k, layer in enumerate(network.layers):
+        if isinstance(layer, (MaxPool, AvgPool)) and k > 0:
+            return k
+    raise ValueError(f"the network has no pooling layer after its first layer: {network!r}")
+
+
+class DigitPicture(Figure):
+    """A digit, the feature maps before and after pooling (as mosaics, the pooled maps drawn
+    at the size of the maps they came from) and the ten predicted probabilities. Texts that do
+    not change are glyph outlines (``plotting.Labels``): drawing them is fast."""
+
+    def __init__(self, image_shape, mosaic_shape, classes):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from .plotting import Labels
+        width, height = 10.6, 2.8
+        super().__init__(figsize=(width, height), dpi=100)
+        FigureCanvasAgg(self)
+        self.shapes = (image_shape, mosaic_shape, classes)
+        panels = [(0.3, 1.9), (2.75, 2.3), (5.55, 2.3), (8.3, 1.95)]  # (left, width), inches
+        self.panels = [self.add_axes((left / width, 0.12 / height, size / width, 2.3 / height))
+                      for left, size in panels]
+        digit_ax, before_ax, after_ax, bars_ax = self.panels
+        viridis = matplotlib.colormaps["viridis"].with_extremes(bad="white")
+        self.digit = digit_ax.imshow(np.zeros(image_shape), cmap="gray_r", vmin=0, vmax=1,
+                                     interpolation="nearest")
+        self.before, self.after = (ax.imshow(np.zeros(mosaic_shape), cmap=viridis,
+                                             interpolation="nearest")
+                                   for ax in (before_ax, after_ax))
+        digit_ax.set_xticks([])
+        digit_ax.set_yticks([])
+        for ax in (before_ax, after_ax, bars_ax):
+            ax.set_axis_off()
+        bars_ax.set_xlim(-0.6, classes + 1.1)
+        bars_ax.set_ylim(-0.13, 1.02)
+        for level in (0.5, 1.0):
+            bars_ax.plot([-0.6, classes - 0.4], [level, level], color="#dddddd", linewidth=0.8,
+                         zorder=0)
+        bars_ax.plot([-0.6, classes - 0.4], [0, 0], color="black", linewidth=0.8)
+        self.bars = bars_ax.bar(range(classes), np.zeros(classes), color=DIGIT_OTHER, width=0.7)
+        Labels(bars_ax, [(k, -0.07) for k in range(classes)], 9).set(map(str, range(classes)))
+        levels = Labels(bars_ax, [(classes + 0.45, 0.5), (classes + 0.45, 1.0)], 7, "#888888")
+        levels.set(["50%", "100%"])
+        levels.collection.set_clip_on(False)
+        self.titles = [self.text((left + size / 2) / width, 2.6 / height, "", ha="center",
+                                 va="center", fontsize=10) for left, size in panels]
+
+    def png(self, compress_level=1):
+        """The picture as PNG bytes."""
+        from .plotting import figure_png
+        return figure_png(self, compress_level)
+
+
+def pooling_words(network):
+    """The size and kind of the network's pooling, in words: ``("2\u00d72", "max")``."""
+    from .layers import MaxPool
+    layer = network.layers[pooling_layer(network)]
+    size = layer.settings["pool_size"]
+    rows, cols = (size, size) if np.ndim(size) == 0 else size
+    return f"{rows}\u00d7{cols}", "max" if isinstance(layer, MaxPool) else "average"
+
+
+def digit_figures(network, image):
+    """What the network makes of one digit ``image`` (1, H, W): the feature maps going into its
+    pooling layer (C, H, W), coming out of it (C, h, w), and the class probabilities."""
+    from .nn import activations
+    outputs = [output[0] for _, output in activations(network, np.asarray(image)[None])]
+    k = pooling_layer(network)
+    logits = outputs[-1] - outputs[-1].max()
+    return outputs[k - 1], outputs[k], np.exp(logits) / np.exp(logits).sum()
+
+
+def draw_digit(network, image, label=None, picture=None):
+    """A :class:`DigitPicture` of ``network`` reading one digit ``image`` (1, H, W) whose true
+    class is ``label`` (optional). Reuses ``picture`` when the shapes still fit."""
+    before, after, probabilities = digit_figures(network, image)
+    repeat = max(before.shape[-1] // after.shape[-1], 1)
+    mosaics = feature_mosaic(before), feature_mosaic(after, repeat=repeat)
+    shapes = (np.shape(image)[-2:], mosaics[0].shape, len(probabilities))
+    if not (isinstance(picture, DigitPicture) and picture.shapes == shapes):
+        picture = DigitPicture(*shapes)
+    picture.digit.set_data(np.asarray(image)[0])
+    top = float(np.nanmax(mosaics[0])) or 1.0  # one colour scale for both: pooling keeps maxima
+    for shown, mosaic in zip((picture.before, picture.after), mosaics):
+        shown.set_data(mosaic)
+        shown.set_clim(0, top)
+    guess = int(np.argmax(probabilities))
+    colour = DIGIT_RIGHT if label is None or guess == label else DIGIT_WRONG
+    for k, (bar, p) in enumerate(zip(picture.bars, probabilities)):
+        bar.set_height(p)
+        bar.set_color(colour if k == guess else DIGIT_OTHER)
+    size, mode = pooling_words(network)
+    count, (h, w), (ph, pw) = len(before), before.shape[1:], after.shape[1:]
+    verdict = "" if label is None else (" \u2713" if guess == label else f" \u2717 (it is {label})")
+    titles = ["the digit" if label is None else f"the digit (labelled {label})",
+              f"before pooling: {count} maps {h}\u00d7{w}",
+              f"after {size} {mode} pooling: {count} maps {ph}\u00d7{pw}",
+              f"the network says {guess}{verdict}"]
+    for title, text in zip(picture.titles, titles):
+        title.set_text(text)
+    return picture
+
+
+def digit_story(network, image, moved, label=None, shift=(0, 0)):
+    """HTML under the digit explorer: the prediction, the numbers before and after pooling and,
+    for a digit ``moved`` by ``shift`` pixels, how many pooled numbers kept their value."""
+    before, after, probabilities = digit_figures(network, moved)
+    guess = int(np.argmax(probabilities))
+    size, mode = pooling_words(network)
+    value = "the largest value" if mode == "max" else "the average"
+    text = (f"The network says <b>{guess}</b> with probability {probabilities[guess]:.0%}"
+            + ("" if label is None else " (correct)" if guess == label else
+               f", but the digit is labelled <b>{label}</b>") + ". "
+            f"Pooling turns {before.size:,} numbers into {after.size:,}: each pooled number, drawn "
+            f"as a {size} block, is {value} of the {size} window at the same place before pooling.")
+    dy, dx = shift
+    if dy or dx:
+        still = digit_figures(network, image)[1]
+        counted = (after > 0) | (still > 0)
+        same = int((np.isclose(after, still) & counted).sum())
+        where = " and ".join(f"{abs(d)} {name[d < 0]}" for d, name in
+                             ((dy, ("down", "up")), (dx, ("right", "left"))) if d)
+        text += (f"<br>Moved {where}: {same} of the {int(counted.sum())} pooled numbers that are "
+                 "not 0 kept their value.")
+    return text
+
+
+def digit_explorer(network=None, images=None, labels=None, index=0):
+    """Pick a digit (and move it by a pixel or two): see it, the network's feature maps before
+    and after its pooling layer, and its prediction.
+
+    ``network``: a CNN with a pooling layer (default: ``nn.make_cnn("max")`` trained with
+    ``nn.train``'s defaults, which takes about two seconds); ``images`` (N, 1, H, W) and
+    ``labels`` (N,): default the test digits of ``data.load_digits_split()``.
+    """
+    from .data import load_digits_split, shift
+    from .nn import make_cnn, train
+    if network is None or images is None:
+        x_train, y_train, x_test, y_test = load_digits_split()
+        if network is None:
+            network = make_cnn("max")
+            train(network, x_train, y_train)
+        if images is None:
+            images, labels = x_test, y_test
+    pooling_layer(network)  # refuse a network without pooling now, not at the first redraw
+    images = np.asarray(images, dtype=float)
+    controls = {"digit": _slider("digit", index, 0, len(images) - 1),
+                "down": _slider("move down", 0, -2, 2),
+                "right": _slider("move right", 0, -2, 2)}
+
+    def draw(explorer):
+        k, dy, dx = (explorer.value(name) for name in ("digit", "down", "right"))
+        label = None if labels is None else int(labels[k])
+        moved = shift(images[k], dy, dx)
+        explorer.formula.value = digit_story(network, images[k], moved, label, (dy, dx))
+        return draw_digit(network, moved, label, explorer.picture)
+
+    explorer = Explorer(controls, draw)
+    explorer.network = network
+    return explorer
 
 
 # --- timing --------------------------------------------------------------------------------------

@@ -144,3 +144,44 @@ def test_check_reshape_pool_right_and_typical_mistakes():
     for student, words in mistakes:
         verdict = ex.check_reshape_pool(student)
         assert not verdict and words in repr(verdict), (words, repr(verdict))
+
+
+def test_check_dense_parameters_counts_weights_and_biases():
+    from pooling_lib.nn import make_cnn
+    no_pool, pooled = make_cnn(None), make_cnn("max")
+    assert ex.check_dense_parameters(16 * 8 * 8 * 10 + 10, no_pool)
+    assert ex.check_dense_parameters(16 * 4 * 4 * 10 + 10, pooled)
+    assert "Not answered yet" in repr(ex.check_dense_parameters(..., no_pool))
+    for answer, words in [(10_240, "but not the biases"), (2_570, "with 2×2 pooling"),
+                          (2_560, "And add the 10 biases"), (10_410, "the whole network"),
+                          (11_264, "not one per input"), (1_034, "multiply"),
+                          (170, "not one per channel"), (7, "C × H × W"),
+                          (10_250.0, "whole number")]:
+        verdict = ex.check_dense_parameters(answer, no_pool)
+        assert not verdict and words in repr(verdict), (answer, repr(verdict))
+    assert "without pooling" in repr(ex.check_dense_parameters(10_250, pooled))
+
+
+def test_check_layer_shape_of_the_pooling_layer():
+    from pooling_lib.nn import make_cnn
+    network = make_cnn("max")
+    network.forward(np.zeros((3, 1, 8, 8)))
+    assert ex.check_layer_shape((32, 16, 4, 4), network, "MaxPool", batch=32)
+    assert ex.check_layer_shape([32, 16, 4, 4], network, 2, batch=32)
+    assert ex.check_layer_shape((5, 10), network, -1, batch=5)
+    assert network.layers[2].output.shape == (3, 16, 4, 4)  # checked on a copy
+    assert "Not answered yet" in repr(ex.check_layer_shape(..., network, "MaxPool", 32))
+    for answer, words in [((16, 4, 4), "Keep the batch axis"),
+                          ((32, 16, 8, 8), "floor((8 − 2) / 2) + 1 = 4"),
+                          ((32, 4, 4, 16), "channels before the height"),
+                          ((32, 8, 4, 4), "the 16 channels stay 16"),
+                          ((32, 1, 4, 4), "1 channel into 16 feature maps"),
+                          ((32, 256), "comes out of Flatten"),
+                          ((1, 16, 4, 4), "images in the batch: 32"),
+                          (32 * 16 * 4 * 4, "how many numbers come out"),
+                          ("32x16x4x4", "tuple of sizes"),
+                          ((32, 16, 2, 2), "what does it do to each axis")]:
+        verdict = ex.check_layer_shape(answer, network, "MaxPool", batch=32)
+        assert not verdict and words in repr(verdict), (answer, repr(verdict))
+    with pytest.raises(ValueError, match="MaxPool"):
+        ex.check_layer_shape((1,), network, "Pool", batch=1)

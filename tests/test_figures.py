@@ -10,7 +10,8 @@ from pooling_lib import figures, widgets  # noqa: E402
 
 EXPECTED = {"maxpooling_1.png", "maxpooling_2.png", "backward_accumulation.png",
             "pool_explorer.png", "max_vs_avg_explorer.png", "forward_stepper.png",
-            "backward_explorer.png", "padding_explorer.png", "im2col.png", "speed_explorer.png"}
+            "backward_explorer.png", "padding_explorer.png", "im2col.png", "speed_explorer.png",
+            "digit_explorer.png"}
 
 
 def png_size(data):

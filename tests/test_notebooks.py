@@ -25,7 +25,7 @@ _spec.loader.exec_module(navigation)
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 EXPLORERS = ("pool_explorer", "max_vs_avg_explorer", "forward_stepper", "backward_explorer",
-             "padding_explorer", "speed_explorer")
+             "padding_explorer", "speed_explorer", "digit_explorer")
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"   # [text](target "title")
                   r"|^\s*\[[^\]]+\]:\s*(\S+)"                       # [label]: target
                   r"|(?:src|href)=[\"']([^\"']+)[\"']", re.MULTILINE)  # <img src=...>, <a href=...>

@@ -193,3 +193,63 @@ def test_inputs_are_seeded_and_shaped():
 def test_measure_redraw_times_real_redraws():
     seconds = W.measure_redraw(W.forward_stepper(), changes=4)
     assert 0 < seconds < 1
+
+
+def small_cnn(pooling="max"):
+    """A CNN of notebook 07 trained for one epoch on 300 digits (a fraction of a second)."""
+    from pooling_lib.data import load_digits_split
+    from pooling_lib.nn import make_cnn, train
+    x_train, y_train, x_test, y_test = load_digits_split()
+    network = make_cnn(pooling)
+    train(network, x_train[:300], y_train[:300], epochs=1)
+    return network, x_test[:20], y_test[:20]
+
+
+def test_digit_explorer_shows_maps_before_and_after_pooling_and_the_prediction():
+    network, images, labels = small_cnn()
+    explorer = W.digit_explorer(network, images, labels)
+    assert explorer.png.startswith(b"\x89PNG") and not explorer.message.value
+    assert explorer.controls["digit"].max == 19
+    picture = explorer.picture
+    before, after = picture.before.get_array(), picture.after.get_array()
+    assert before.shape == after.shape == (35, 35)  # 4x4 maps of 8x8, the pooled ones drawn 2x2
+    top_left = np.asarray(after[:8, :8])
+    assert (top_left[::2, ::2] == np.asarray(before[:8, :8]).reshape(4, 2, 4, 2).max(axis=(1, 3))
+            ).all()
+    titles = [t.get_text() for t in picture.titles]
+    assert titles[1:3] == ["before pooling: 16 maps 8\u00d78",
+                           "after 2\u00d72 max pooling: 16 maps 4\u00d74"]
+    assert "1,024 numbers into 256" in explorer.formula.value
+    heights = [bar.get_height() for bar in picture.bars]
+    assert np.isclose(sum(heights), 1)
+    assert titles[3].startswith(f"the network says {np.argmax(heights)}")
+    changes_redraw(explorer, [("digit", 3), ("down", 1), ("right", -2)],
+                   formula_names=("digit", "down", "right"))
+    assert "Moved 1 down and 2 left" in explorer.formula.value
+    assert W.measure_redraw(explorer, changes=9) < 0.1
+
+
+def test_digit_explorer_marks_a_wrong_prediction_and_names_the_pooling():
+    network, images, labels = small_cnn("avg")
+    picture = W.draw_digit(network, images[0], label=(W.digit_figures(network, images[0])[2]
+                                                     .argmax() + 1) % 10)
+    assert "\u2717 (it is" in picture.titles[3].get_text()
+    assert W.DIGIT_WRONG.lower() in {matplotlib.colors.to_hex(b.get_facecolor())
+                                     for b in picture.bars}
+    assert "average pooling" in picture.titles[2].get_text()
+
+
+def test_digit_explorer_refuses_a_network_without_pooling():
+    network, images, labels = small_cnn(None)
+    with pytest.raises(ValueError, match="no pooling layer"):
+        W.digit_explorer(network, images, labels)
+
+
+def test_feature_mosaic_puts_maps_in_rows_with_blank_lines():
+    maps = np.arange(5 * 2 * 2).reshape(5, 2, 2)
+    mosaic = W.feature_mosaic(maps, columns=2, repeat=2)
+    assert mosaic.shape == (3 * 5 - 1, 2 * 5 - 1)
+    assert (mosaic[:4, :4] == np.kron(maps[0], np.ones((2, 2)))).all()
+    assert np.isnan(mosaic[4]).all() and np.isnan(mosaic[:, 4]).all()
+    assert (mosaic[10:, :4] == np.kron(maps[4], np.ones((2, 2)))).all()
+    assert np.isnan(mosaic[10:, 5:]).all()  # no sixth map
