@@ -171,3 +171,16 @@ def test_avg_layer_matches_the_functions(path, x, s):
     np.testing.assert_array_equal(out, pl.avg_pool2d(x, **s))
     grad = np.random.default_rng(1).standard_normal(out.shape)
     np.testing.assert_array_equal(layer.backward(grad, 0.1), pl.avg_pool2d_backward(grad, x.shape, **s))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("pool, stride, dilation", [(3, 2, 1), ((3, 4), (2, 3), 1), (2, 2, 2), (3, 1, 1)])
+def test_large_inputs_take_the_same_route_as_the_loops(path, dtype, pool, stride, dilation):
+    # the backward pass of large inputs picks its method by dtype and window layout: each agrees
+    x = np.random.default_rng(5).integers(-3, 3, (2, 3, 13, 11)).astype(dtype)
+    grad = np.random.default_rng(6).standard_normal(pl.max_pool2d(x, pool, stride, dilation=dilation).shape)
+    same(pl.max_pool2d_backward(grad, x, pool, stride, dilation=dilation),
+         reference.max_pool2d_backward(grad, x, pool, stride, dilation=dilation))
+    layer = pl.MaxPool(pool, stride, dilation=dilation)
+    layer.forward(x)
+    same(layer.backward(grad), reference.max_pool2d_backward(grad, x, pool, stride, dilation=dilation))
