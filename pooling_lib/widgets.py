@@ -95,8 +95,9 @@ class Explorer(widgets.VBox):
         self.controls = dict(controls)
         self.draw = draw
         self.picture = None
-        self.image = widgets.Image(format="png",  # shrinks to fit narrow notebook columns
-                                   layout=widgets.Layout(max_width="100%", height="auto"))
+        self.image = widgets.Image(format="png",  # shrinks to fit narrow columns, never stretches
+                                   layout=widgets.Layout(max_width="100%", height="auto",
+                                                         align_self="flex-start"))
         self.formula = widgets.HTML()
         self.message = widgets.HTML()
         self._busy = False

@@ -1,0 +1,271 @@
+"""tools/export.py: the pages and slides to share after class, and the live slides.
+
+The exported files are read as text (every picture embedded, nothing remote that matters),
+then opened in headless Chromium with the network cut off: the slides are slides (the right
+arrow moves on), the formulas are typeset and every picture shows. The live slides run in
+Voila, where moving a slider redraws the picture.
+
+reveal.js and MathJax come from the npm registry the first time (then from exports/.vendor);
+when they cannot be had, the tests that need them are skipped and say why.
+"""
+import html.parser
+import importlib.util
+import os
+import re
+import secrets
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from test_browser import Server, browser, free_port, summary  # noqa: F401  (fixtures)
+
+ROOT = Path(__file__).resolve().parent.parent
+SERIES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+_spec = importlib.util.spec_from_file_location("export", ROOT / "tools" / "export.py")
+export = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(export)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """Every notebook exported into a temporary folder: ``{file name: text}``."""
+    out = tmp_path_factory.mktemp("exports")
+    messages = []
+    written = export.export(out=out, log=messages.append)
+    if not any(p.name.endswith(".slides.html") for p in written):
+        reason = "reveal.js could not be fetched from the npm registry: " + "; ".join(messages)
+        if os.environ.get("REQUIRE_BROWSER") == "1":  # CI: the slides must be tested
+            pytest.fail(reason)
+        pytest.skip(reason)
+    return out, {p.name: p.read_text(encoding="utf-8") for p in written}
+
+
+class References(html.parser.HTMLParser):
+    """Every address a page loads by itself (scripts, style sheets, pictures, frames), and
+    every link."""
+
+    LOADS = {"script": "src", "img": "src", "iframe": "src", "source": "src", "video": "src",
+             "audio": "src", "embed": "src", "object": "data", "link": "href"}
+
+    def __init__(self):
+        super().__init__()
+        self.loads, self.links = [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag in self.LOADS and attrs.get(self.LOADS[tag]):
+            self.loads.append(attrs[self.LOADS[tag]])
+        if tag == "a" and attrs.get("href"):
+            self.links.append(attrs["href"])
+
+
+def remote(address):
+    return re.match(r"(https?:)?//", address.strip()) is not None
+
+
+def remote_loads(text):
+    """Remote addresses the page would load: tags, CSS url() and @import."""
+    parser = References()
+    parser.feed(text)
+    css = re.findall(r"""url\(\s*['"]?((?:https?:)?//[^'")\s]+)|@import\s+(?:url\()?\s*['"]((?:https?:)?//[^'"]+)""",
+                     text)
+    return [a for a in parser.loads if remote(a)] + [a or b for a, b in css]
+
+
+# --- the files -----------------------------------------------------------------------------------
+
+def test_every_notebook_is_exported_as_a_page_and_slides(exported):
+    out, files = exported
+    for path in SERIES:
+        assert f"{path.stem}.html" in files and f"{path.stem}.slides.html" in files
+    index = files["index.html"]
+    for path in SERIES:
+        assert f'href="{path.stem}.html"' in index and f'href="{path.stem}.slides.html"' in index
+
+
+def test_nothing_remote_is_loaded(exported):
+    out, files = exported
+    problems = {name: remote_loads(text) for name, text in files.items() if remote_loads(text)}
+    assert problems == {}
+
+
+def test_every_picture_is_embedded(exported):
+    out, files = exported
+    for name, text in files.items():
+        parser = References()
+        parser.feed(text)
+        pictures = [a for a in parser.loads if not a.startswith("data:")
+                    and re.search(r"\.(png|jpe?g|gif|svg)\b", a)]
+        assert pictures == [], f"{name} loads pictures from files: {pictures}"
+
+
+def test_markdown_pictures_and_explorers(exported):
+    """Each markdown picture is in the export; each explorer is replaced by a note."""
+    out, files = exported
+    for path in SERIES:
+        nb = nbformat.read(path, as_version=4)
+        pictures = sum(len(re.findall(r"!\[[^\n]*?\]\(\s*<?[^)\s>]*img/", c.source))
+                       for c in nb.cells if c.cell_type == "markdown")
+        explorers = sum(export.WIDGET_VIEW in o.get("data", {})
+                        for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        for suffix in (".html", ".slides.html"):
+            text = files[path.stem + suffix]
+            assert text.count('src="data:image/') >= pictures, f"{path.stem}{suffix}"
+            assert text.count('class="live-note"') == explorers, f"{path.stem}{suffix}"
+            assert "application/vnd.jupyter.widget-state+json" not in text
+
+
+def test_links_between_notebooks_point_at_the_exports(exported):
+    out, files = exported
+    for name, text in files.items():
+        parser = References()
+        parser.feed(text)
+        local = [a for a in parser.links if not remote(a) and not a.startswith("#")]
+        assert not [a for a in local if a.endswith(".ipynb")], name
+        missing = [a for a in local if not (out / a.split("#")[0]).is_file()]
+        assert missing == [], f"{name} links to {missing}"
+
+
+def test_formulas_come_with_mathjax(exported):
+    out, files = exported
+    for path in SERIES:
+        math = export.has_math(nbformat.read(path, as_version=4))
+        for suffix in (".html", ".slides.html"):
+            assert ("window.MathJax" in files[path.stem + suffix]) == math, path.stem + suffix
+
+
+def test_sharing_copy_rewrites_only_what_it_must():
+    path = ROOT / "notebooks" / "01_regions_and_strides.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    shared = export.for_sharing(nb, path, ".html")
+    assert len(shared.cells) == len(nb.cells)
+    assert "widgets" not in shared.metadata and "widgets" in nb.metadata  # the original is kept
+    text = "\n".join(c.source for c in shared.cells)
+    assert "badge_logo.svg" not in text and "(00_start_here.html)" in text
+    assert "../img/" not in text
+
+
+def test_live_copy_drops_the_first_state_picture_before_an_explorer():
+    path = ROOT / "notebooks" / "01_regions_and_strides.ipynb"
+    nb = nbformat.read(path, as_version=4)
+    live = export.for_live(nb, path.parent)
+    assert len(live.cells) == len(nb.cells) - 1
+    [cell] = [c for c in live.cells if "pool_explorer(" in c.source]
+    assert cell.metadata["slideshow"]["slide_type"] == "subslide"  # it took the picture's place
+    assert "../img/" not in "\n".join(c.source for c in live.cells)
+
+
+# --- in the browser, offline ---------------------------------------------------------------------
+
+@pytest.fixture
+def offline_page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, offline=True)
+    page = context.new_page()
+    requests, errors = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.requests, page.errors = requests, errors
+    yield page
+    context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("stem", ["01_regions_and_strides", "04_backward_pass"])
+def test_static_slides_work_offline(exported, offline_page, stem):
+    out, files = exported
+    page = offline_page
+    page.goto((out / f"{stem}.slides.html").as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+    assert page.evaluate("() => Reveal.getTotalSlides()") > 3
+    assert page.evaluate("() => Reveal.getIndices().h") == 0
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => Reveal.getIndices().h === 1")
+    page.screenshot(path=str(ROOT / "tests" / "screenshots" / f"{stem}.slides.png"))
+    # every picture decodes, every formula is typeset, nothing was fetched from the network
+    page.evaluate("() => Reveal.slide(Reveal.getTotalSlides())")  # show the last one, too
+    broken = page.evaluate("""async () => {
+        const images = [...document.images];
+        await Promise.all(images.map(img => img.decode().catch(() => null)));
+        return images.filter(img => !img.naturalWidth).map(img => img.alt || img.src.slice(0, 40));
+    }""")
+    assert broken == []
+    if export.has_math(nbformat.read(ROOT / "notebooks" / f"{stem}.ipynb", as_version=4)):
+        page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0")
+    assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    assert page.errors == []
+
+
+@pytest.mark.browser
+def test_static_page_works_offline(exported, offline_page):
+    out, files = exported
+    page = offline_page
+    page.goto((out / "05_padding_and_output_size.html").as_uri())
+    page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0")
+    broken = page.evaluate("""async () => {
+        const images = [...document.images];
+        await Promise.all(images.map(img => img.decode().catch(() => null)));
+        return images.filter(img => !img.naturalWidth).length;
+    }""")
+    assert broken == 0
+    assert [u for u in page.requests if not u.startswith(("file:", "data:"))] == []
+    assert page.errors == []
+
+
+# --- live slides with Voila ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def live_slides(browser, tmp_path_factory):
+    """``python tools/export.py --live 01``, on a free port with a token: its address."""
+    port, token = free_port(), secrets.token_hex(16)
+    command = [sys.executable, str(ROOT / "tools" / "export.py"), "--live", "01",
+               "--no-browser", f"--port={port}", f"--token={token}"]
+    log = tmp_path_factory.mktemp("voila") / "voila.log"
+    server = Server(command, f"http://127.0.0.1:{port}/voila/static/reveal.js-6.0.1/dist/reveal.css",
+                    log, cwd=ROOT)
+    yield f"http://127.0.0.1:{port}/?token={token}"
+    server.stop()
+
+
+@pytest.mark.browser
+def test_live_slides_redraw_when_a_slider_moves(browser, live_slides):
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(90_000)
+    try:
+        page.goto(live_slides, wait_until="commit")
+        page.wait_for_selector(".reveal.ready", state="attached")
+        page.wait_for_selector(".widget-slider", state="attached")
+        visible = """() => {
+            const s = document.querySelector('.widget-slider'), r = s.getBoundingClientRect();
+            const hidden = s.closest('.fragment:not(.visible)') || s.closest('section:not(.present)');
+            return !hidden && r.width > 0 && r.top >= 0 && r.bottom <= innerHeight; }"""
+        for _ in range(80):  # the space bar walks through every slide and fragment
+            if page.evaluate(visible):
+                break
+            page.keyboard.press("Space")
+            page.wait_for_timeout(300)
+        else:
+            pytest.fail("no slide shows the explorer")
+        page.screenshot(path=str(ROOT / "tests" / "screenshots" / "01_live_slides.png"))
+        picture = page.locator(".widget-image").first
+        slider = page.locator(".widget-slider", has=page.locator(
+            ".widget-label", has_text=re.compile(r"^\s*stride\s*$"))).first
+        where = page.url
+
+        before = picture.get_attribute("src")
+        track = slider.locator(".noUi-base").first.bounding_box()
+        page.mouse.click(track["x"] + track["width"] * 0.98, track["y"] + track["height"] / 2)
+        page.wait_for_function("(before) => document.querySelector('.widget-image').src !== before",
+                               arg=before)  # the page default: the kernel may still be busy
+
+        before = picture.get_attribute("src")
+        slider.locator(".noUi-handle").first.press("ArrowLeft")
+        page.wait_for_function("(before) => document.querySelector('.widget-image').src !== before",
+                               arg=before)  # the page default: the kernel may still be busy
+        assert page.url == where, "the arrow key moved the slides as well as the slider"
+        page.screenshot(path=str(ROOT / "tests" / "screenshots" / "01_live_slides_moved.png"))
+    finally:
+        context.close()
