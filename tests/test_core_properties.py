@@ -127,7 +127,7 @@ def test_adaptive_pooling_matches_the_loops(x, out):
     if x.dtype.kind == "f":
         x = np.nan_to_num(x, nan=0.0, neginf=0.0)
     np.testing.assert_allclose(pl.adaptive_avg_pool2d(x, out), reference.adaptive_avg_pool2d(x, out),
-                               rtol=1e-5)
+                               rtol=1e-5, atol=1e-5)  # float32 sums in another order
 
 
 @given(x=inputs(), s=max_settings())
@@ -160,6 +160,18 @@ def test_max_layer_matches_the_functions(path, x, s, ties):
     same(out, pl.max_pool2d(x, **s))
     grad = np.random.default_rng(1).standard_normal(out.shape)
     same(layer.backward(grad, 0.1), pl.max_pool2d_backward(grad, x, **s, ties=ties))
+
+
+@given(x=inputs(), s=avg_settings())
+def test_avg_pool_with_infinities_and_nans_matches_the_loops(path, x, s):
+    expected = refused(lambda: reference.avg_pool2d(x, **s))
+    assume(expected is not None)
+    np.testing.assert_allclose(pl.avg_pool2d(x, **s), expected, rtol=1e-5, atol=1e-5, equal_nan=True)
+    grad = np.random.default_rng(2).standard_normal(expected.shape)
+    if x.dtype.kind == "f" and x.size:
+        grad.flat[0] = np.inf  # one infinite gradient reaches only the cells of its window
+    np.testing.assert_allclose(pl.avg_pool2d_backward(grad, x.shape, **s),
+                               reference.avg_pool2d_backward(grad, x.shape, **s), equal_nan=True)
 
 
 @given(x=inputs(), s=avg_settings())
