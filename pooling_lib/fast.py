@@ -364,7 +364,8 @@ def avg_forward(x, rows, cols, divisor):
         x = planes(x)
         total = np.empty((len(x), rows.out, cols.out), dtype)
         for part in chunks(x):
-            total[part] = sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype)
+            # rows first: the strided column pass then works on the smaller array
+            total[part] = sum_1d(sum_1d(x[part], rows, 1, dtype), cols, 2, dtype)
         total = total.reshape(shape)
     total /= divisor
     return total
@@ -386,7 +387,7 @@ def avg_backward(grad, rows, cols, divisor, in_shape):
     g = planes(g)
     gi = np.empty((len(g), rows.size, cols.size), dtype)
     for part in chunks(gi):
-        spread_1d(spread_1d(g[part], rows, 1, rows.size), cols, 2, cols.size, out=gi[part])
+        spread_1d(spread_1d(g[part], cols, 2, cols.size), rows, 1, rows.size, out=gi[part])
     return gi.reshape(in_shape)
 
 
