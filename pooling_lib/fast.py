@@ -364,8 +364,7 @@ def avg_forward(x, rows, cols, divisor):
         x = planes(x)
         total = np.empty((len(x), rows.out, cols.out), dtype)
         for part in chunks(x):
-            # rows first: the strided column pass then works on the smaller array
-            total[part] = sum_1d(sum_1d(x[part], rows, 1, dtype), cols, 2, dtype)
+            total[part] = sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype)
         total = total.reshape(shape)
     total /= divisor
     return total
@@ -387,6 +386,7 @@ def avg_backward(grad, rows, cols, divisor, in_shape):
     g = planes(g)
     gi = np.empty((len(g), rows.size, cols.size), dtype)
     for part in chunks(gi):
+        # columns first: the strided column pass works on the smaller array
         spread_1d(spread_1d(g[part], cols, 2, cols.size), rows, 1, rows.size, out=gi[part])
     return gi.reshape(in_shape)
 
