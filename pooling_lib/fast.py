@@ -150,7 +150,6 @@ class Table(NamedTuple):
     index: np.ndarray     # (P * oh * ow, kh * kw): tap k of window w, row-major taps
     flat: np.ndarray      # the same, flattened
     starts: np.ndarray    # (P * oh * ow,): where each window's row starts in ``flat``
-    ones: np.ndarray      # (kh * kw,) ones: window sums are ``windows @ ones``
     disjoint: bool        # no cell belongs to two windows
 
 
@@ -165,10 +164,18 @@ def window_table(rows, cols, n_planes):
     index = np.arange(n_planes)[:, None, None, None, None] * (rows.size * cols.size) + index
     index = index.reshape(-1, rows.pool * cols.pool)
     table = Table(index, index.ravel(), np.arange(len(index)) * index.shape[1],
-                  np.ones(index.shape[1]), len(np.unique(index)) == index.size)
-    for array in table[:4]:
+                  len(np.unique(index)) == index.size)
+    for array in table[:3]:
         array.flags.writeable = False
     return table
+
+
+@lru_cache(maxsize=256)
+def mean_weights(taps, divisor):
+    """``taps`` times ``1 / divisor``: a window's mean is ``window @ mean_weights``."""
+    weights = np.full(taps, 1 / divisor)
+    weights.flags.writeable = False
+    return weights
 
 
 def last_nan(block, arg):
@@ -362,31 +369,30 @@ def avg_forward(x, rows, cols, divisor):
     dtype = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
     shape = x.shape[:-2] + (rows.out, cols.out)
     table = window_table(rows, cols, x.size // (rows.size * cols.size)) if x.size <= SMALL else None
-    if table is not None:
-        total = (x.reshape(-1)[table.index] @ table.ones).astype(dtype, copy=False).reshape(shape)
-    else:
-        x = planes(x)
-        total = np.empty((len(x), rows.out, cols.out), dtype)
-        for part in chunks(x):
-            total[part] = sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype)
-        total = total.reshape(shape)
+    if table is not None:  # no padding taps: one divisor for all
+        weights = mean_weights(table.index.shape[1], divisor)
+        return (x.reshape(-1)[table.index] @ weights).astype(dtype, copy=False).reshape(shape)
+    x = planes(x)
+    total = np.empty((len(x), rows.out, cols.out), dtype)
+    for part in chunks(x):
+        total[part] = sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype)
     total /= divisor
-    return total
+    return total.reshape(shape)
 
 
 def avg_backward(grad, rows, cols, divisor, in_shape):
     """Gradient of average pooling: grad (..., oh, ow) -> (*in_shape) = (..., H, W)."""
     dtype = grad_dtype(grad)
-    g = (grad / divisor).astype(dtype, copy=False)
-    table = window_table(rows, cols, g.size // (rows.out * cols.out)) if g.size <= SMALL else None
+    table = window_table(rows, cols, grad.size // (rows.out * cols.out)) if grad.size <= SMALL else None
     if table is not None:
-        share = g.reshape(-1, 1)
+        share = grad.reshape(-1, 1) * mean_weights(table.index.shape[1], divisor)  # (windows, taps)
         if table.disjoint:
             gi = np.zeros(math.prod(in_shape), dtype)
             gi[table.index] = share
         else:
-            gi = np.bincount(table.flat, np.repeat(share, table.index.shape[1]), math.prod(in_shape))
+            gi = np.bincount(table.flat, share.reshape(-1), math.prod(in_shape))
         return gi.astype(dtype, copy=False).reshape(in_shape)
+    g = (grad / divisor).astype(dtype, copy=False)
     g = planes(g)
     gi = np.empty((len(g), rows.size, cols.size), dtype)
     for part in chunks(gi):
