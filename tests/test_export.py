@@ -256,8 +256,9 @@ def test_live_slides_redraw_when_a_slider_moves(browser, live_slides):
         where = page.url
 
         before = picture.get_attribute("src")
-        track = slider.locator(".noUi-base").first.bounding_box()
-        page.mouse.click(track["x"] + track["width"] * 0.98, track["y"] + track["height"] / 2)
+        track = slider.locator(".noUi-base").first
+        size = track.bounding_box()  # clicking the locator waits until the slide stops moving
+        track.click(position={"x": size["width"] * 0.98, "y": size["height"] / 2})
         page.wait_for_function("(before) => document.querySelector('.widget-image').src !== before",
                                arg=before)  # the page default: the kernel may still be busy
 
