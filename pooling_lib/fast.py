@@ -112,27 +112,45 @@ def search_1d(x, ax, axis, ties="first"):
     return out, arg
 
 
-def zeros_in(out, shape, dtype):
-    """``out`` filled with zeros, or new zeros of ``shape``."""
-    if out is None:
-        return np.zeros(shape, dtype)
-    out[...] = 0
-    return out
+@lru_cache(maxsize=1024)
+def scatter_taps(ax, axis):
+    """How the taps of one axis write back into an input of ``ax.size`` cells along ``axis``:
+    ``(unwritten, steps)``. A tap whose cells no earlier tap touched is assigned (``fresh``),
+    the others add; ``unwritten`` indexes the cells no fresh tap writes, to be zeroed first
+    (None when there are none). steps: ``(fresh, k, output index, input index)``."""
+    written, seen, steps = np.zeros(ax.size, bool), np.zeros(ax.size, bool), []
+    for k, o, i in axis_taps(ax, axis):
+        cells = np.arange(ax.size)[i[axis]]
+        fresh = not seen[cells].any()
+        written[cells] |= fresh
+        seen[cells] = True
+        steps.append((fresh, k, o, i))
+    unwritten = np.flatnonzero(~written)
+    return ((slice(None),) * axis + (unwritten,) if len(unwritten) else None), tuple(steps)
+
+
+def scatter_1d(parts, ax, axis, shape, dtype, out=None):
+    """Write ``parts`` (tap k, output index, input index) -> values) back along one axis into
+    ``out`` or a new array of ``shape``; where windows overlap, the values add up."""
+    gi = np.empty(shape, dtype) if out is None else out
+    unwritten, steps = scatter_taps(ax, axis)
+    if unwritten is not None:
+        gi[unwritten] = 0
+    for fresh, k, o, i in steps:
+        if fresh:
+            gi[i] = parts(k, o)
+        else:
+            gi[i] += parts(k, o)
+    return gi
 
 
 def route_1d(grad, arg, ax, axis, length, out=None):
     """Send gradients back along one axis to the winning taps; overlapping windows add up.
     grad, arg: (P, A, B) with ``axis`` of length ``ax.out`` -> that axis of ``length``
     (written into ``out`` if given)."""
-    gi = zeros_in(out, shortened(grad.shape, axis, length), grad.dtype)
     pick = (lambda m, g: g * m) if np.isfinite(grad).all() else (lambda m, g: np.where(m, g, 0))
-    overlap = ax.stride < ax.dilation * (ax.pool - 1) + 1
-    for k, o, i in axis_taps(ax, axis):
-        if overlap:
-            gi[i] += pick(arg[o] == k, grad[o])
-        else:  # each input cell belongs to one window at most: no need to add
-            gi[i] = pick(arg[o] == k, grad[o])
-    return gi
+    return scatter_1d(lambda k, o: pick(arg[o] == k, grad[o]), ax, axis,
+                      shortened(grad.shape, axis, length), grad.dtype, out)
 
 
 class Winners(NamedTuple):
@@ -321,13 +339,19 @@ def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilat
 
 # --- average pooling -------------------------------------------------------------------------
 
-def sum_1d(x, ax, axis, dtype):
-    """Window sums along one axis (padding adds nothing). x: (P, A, B) -> axis of ``ax.out``."""
-    steps = axis_taps(ax, axis)
-    if steps[0][1][axis] == slice(0, ax.out):  # the first tap covers every window: start from it
-        total, steps = x[steps[0][2]].astype(dtype), steps[1:]
+def sum_1d(x, ax, axis, dtype, out=None):
+    """Window sums along one axis (padding adds nothing). x: (P, A, B) -> axis of ``ax.out``
+    (written into ``out`` if given)."""
+    steps, every = axis_taps(ax, axis), slice(0, ax.out)
+    total = np.empty(shortened(x.shape, axis, ax.out), dtype) if out is None else out
+    if len(steps) > 1 and steps[0][1][axis] == steps[1][1][axis] == every:
+        # the first two taps cover every window: start from their sum (same rounding)
+        np.add(x[steps[0][2]], x[steps[1][2]], out=total, dtype=dtype)
+        steps = steps[2:]
+    elif steps[0][1][axis] == every:
+        total[...], steps = x[steps[0][2]], steps[1:]
     else:
-        total = np.zeros(shortened(x.shape, axis, ax.out), dtype)
+        total[...] = 0
     for k, o, i in steps:
         total[o] += x[i]
     return total
@@ -335,10 +359,8 @@ def sum_1d(x, ax, axis, dtype):
 
 def spread_1d(grad, ax, axis, length, out=None):
     """Give every cell of each window its window's gradient along one axis (adding up)."""
-    gi = zeros_in(out, shortened(grad.shape, axis, length), grad.dtype)
-    for k, o, i in axis_taps(ax, axis):
-        gi[i] += grad[o]
-    return gi
+    return scatter_1d(lambda k, o: grad[o], ax, axis, shortened(grad.shape, axis, length),
+                      grad.dtype, out)
 
 
 @lru_cache(maxsize=1024)
@@ -375,7 +397,7 @@ def avg_forward(x, rows, cols, divisor):
     x = planes(x)
     total = np.empty((len(x), rows.out, cols.out), dtype)
     for part in chunks(x):
-        total[part] = sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype)
+        sum_1d(sum_1d(x[part], cols, 2, dtype), rows, 1, dtype, out=total[part])
     total /= divisor
     return total.reshape(shape)
 
