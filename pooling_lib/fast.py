@@ -189,9 +189,10 @@ def window_table(rows, cols, n_planes):
 
 
 @lru_cache(maxsize=256)
-def mean_weights(taps, divisor):
-    """``taps`` times ``1 / divisor``: a window's mean is ``window @ mean_weights``."""
-    weights = np.full(taps, 1 / divisor)
+def mean_weights(taps, divisor, dtype):
+    """``taps`` times ``1 / divisor``: a window's mean is ``window.dot(mean_weights)``. In ``dtype``
+    (float32 stays float32, no round trip through float64), at least float32 (float16 sums)."""
+    weights = np.full(taps, 1 / divisor, np.promote_types(dtype, np.float32))
     weights.flags.writeable = False
     return weights
 
@@ -205,17 +206,18 @@ def last_nan(block, arg):
 def search_small(x, table, ties):
     """Max pooling of a small input by gathering all windows at once.
     x: (P, H, W), table: from :func:`window_table` -> out (P * L,), cells (P * L,)."""
-    windows = x.reshape(-1)[table.index]  # (P * L, K)
+    windows = x.ravel()[table.index]  # (P * L, K)
     if ties == "last":
         arg = windows.shape[1] - 1 - windows[:, ::-1].argmax(axis=1)
     else:
         arg = windows.argmax(axis=1)
-    out = windows.reshape(-1)[table.starts + arg]
+    at = table.starts + arg
+    out = windows.ravel()[at]
     if x.dtype.kind == "f":
         square = out.dot(out)  # NaN exactly when out holds a NaN (squares cannot cancel)
         if square != square:
-            arg = last_nan(windows, arg)
-    return out, table.flat[table.starts + arg]
+            at = table.starts + last_nan(windows, arg)
+    return out, table.flat[at]
 
 
 def max_search(x, rows, cols, ties="first"):
@@ -238,9 +240,14 @@ def max_search(x, rows, cols, ties="first"):
     return out.reshape(shape), Winners(row_arg=row_arg, col_arg=col_arg)
 
 
+def overlaps(ax):
+    """Do neighbouring windows of this axis share cells?"""
+    return ax.stride < ax.dilation * (ax.pool - 1) + 1
+
+
 def sparse_overlap(ax):
     """Do the windows of this axis overlap, with a stride of 2 or more?"""
-    return 2 <= ax.stride < ax.dilation * (ax.pool - 1) + 1
+    return ax.stride >= 2 and overlaps(ax)
 
 
 def max_route(grad, winners, rows, cols, in_shape):
@@ -254,8 +261,12 @@ def max_route(grad, winners, rows, cols, in_shape):
         cells = flat_indices(winners, rows, cols) + (np.arange(P) * (rows.size * cols.size))[:, None, None]
         winners = Winners(cells=cells.reshape(-1))
     if winners.cells is not None:
-        gi = np.bincount(winners.cells, grad.reshape(-1), math.prod(in_shape))
-        return gi.astype(dtype, copy=False).reshape(in_shape)
+        if overlaps(rows) or overlaps(cols):  # bincount adds up cells that won several windows
+            gi = np.bincount(winners.cells, grad.ravel(), math.prod(in_shape)).astype(dtype, copy=False)
+        else:
+            gi = np.zeros(math.prod(in_shape), dtype)
+            gi[winners.cells] = grad.ravel()
+        return gi.reshape(in_shape)
     grad, gi = planes(grad), np.empty((len(winners.row_arg), rows.size, cols.size), dtype)
     for part in chunks(gi):
         along_rows = route_1d(grad[part].astype(dtype, copy=False), winners.row_arg[part],
@@ -392,8 +403,8 @@ def avg_forward(x, rows, cols, divisor):
     shape = x.shape[:-2] + (rows.out, cols.out)
     table = window_table(rows, cols, x.size // (rows.size * cols.size)) if x.size <= SMALL else None
     if table is not None:  # no padding taps: one divisor for all
-        weights = mean_weights(table.index.shape[1], divisor)
-        return (x.reshape(-1)[table.index] @ weights).astype(dtype, copy=False).reshape(shape)
+        weights = mean_weights(table.index.shape[1], divisor, dtype)
+        return x.ravel()[table.index].dot(weights).astype(dtype, copy=False).reshape(shape)
     x = planes(x)
     total = np.empty((len(x), rows.out, cols.out), dtype)
     for part in chunks(x):
@@ -407,7 +418,7 @@ def avg_backward(grad, rows, cols, divisor, in_shape):
     dtype = grad_dtype(grad)
     table = window_table(rows, cols, grad.size // (rows.out * cols.out)) if grad.size <= SMALL else None
     if table is not None:
-        share = grad.reshape(-1, 1) * mean_weights(table.index.shape[1], divisor)  # (windows, taps)
+        share = grad.reshape(-1, 1) * mean_weights(table.index.shape[1], divisor, dtype)  # (windows, taps)
         if table.disjoint:
             gi = np.zeros(math.prod(in_shape), dtype)
             gi[table.index] = share
