@@ -1,6 +1,7 @@
 """pooling_lib.benchmark and the benchmark script: right numbers, positive times, the table."""
 import importlib.util
 import sys
+import time
 from pathlib import Path
 
 import matplotlib
@@ -56,6 +57,9 @@ def test_median_time_and_measure_give_positive_seconds():
     calls = []
     assert B.median_time(lambda: calls.append(1), budget=0.001, runs=5) > 0
     assert len(calls) >= 6                            # a warm-up call, then at least 5 runs
+    assert len(calls) >= 5 * 100                      # a call this short is timed in batches
+    slow = B.median_time(lambda: time.sleep(0.002), budget=0.001, runs=3)
+    assert 0.002 <= slow < 0.1                        # per call, not per batch
     x = np.ones((1, 1, 4, 4))
     name, forward, both = B.measure("loop", B.LoopMaxPool(2, 2), x, np.ones((1, 1, 2, 2)), 0.001,
                                     scale=3)
