@@ -146,7 +146,7 @@ def _slider(description, value, low, high):
 def _toggle(options, value=None):
     """Toggle buttons for ``(label, value)`` options; the first one is chosen unless ``value``."""
     return widgets.ToggleButtons(options=options, value=value or options[0][1],
-                                 style={"button_width": "72px"})
+                                 style={"button_width": "auto"})
 
 
 def _int(n):
