@@ -126,12 +126,14 @@ def scatter_taps(ax, axis):
         seen[cells] = True
         steps.append((fresh, k, o, i))
     unwritten = np.flatnonzero(~written)
+    unwritten.flags.writeable = False
     return ((slice(None),) * axis + (unwritten,) if len(unwritten) else None), tuple(steps)
 
 
 def scatter_1d(parts, ax, axis, shape, dtype, out=None):
-    """Write ``parts`` (tap k, output index, input index) -> values) back along one axis into
-    ``out`` or a new array of ``shape``; where windows overlap, the values add up."""
+    """Write back along one axis, into ``out`` or a new array of ``shape``, what each tap
+    sends: ``parts(k, o)``, the values of tap ``k`` for output index ``o``; where windows
+    overlap, the values add up."""
     gi = np.empty(shape, dtype) if out is None else out
     unwritten, steps = scatter_taps(ax, axis)
     if unwritten is not None:
