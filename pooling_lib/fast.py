@@ -81,6 +81,11 @@ def chunks(planes):
     return [slice(s, s + step) for s in range(0, len(planes), step)]
 
 
+def covers_all(step, ax, axis):
+    """Does this ``(k, output index, input index)`` tap of :func:`axis_taps` reach every window?"""
+    return step[1][axis] == slice(0, ax.out)
+
+
 def shortened(shape, axis, length):
     return shape[:axis] + (length,) + shape[axis + 1:]
 
@@ -95,7 +100,7 @@ def search_1d(x, ax, axis, ties="first"):
     ``ax.out``; ``arg`` holds tap numbers (first maximum on ties, "last": the last; the last NaN)."""
     shape = shortened(x.shape, axis, ax.out)
     steps = axis_taps(ax, axis)
-    if steps[0][0] == 0 and steps[0][1][axis] == slice(0, ax.out):  # tap 0 always inside
+    if steps[0][0] == 0 and covers_all(steps[0], ax, axis):  # tap 0 always inside
         out, arg = x[steps[0][2]].copy(), np.zeros(shape, tap_dtype(ax.pool))
         steps = steps[1:]
     else:
@@ -170,7 +175,6 @@ class Table(NamedTuple):
     index: np.ndarray     # (P * oh * ow, kh * kw): tap k of window w, row-major taps
     flat: np.ndarray      # the same, flattened
     starts: np.ndarray    # (P * oh * ow,): where each window's row starts in ``flat``
-    disjoint: bool        # no cell belongs to two windows
 
 
 @lru_cache(maxsize=256)
@@ -183,9 +187,8 @@ def window_table(rows, cols, n_planes):
     index = h[:, None, :, None] * cols.size + w[None, :, None, :]      # (oh, ow, kh, kw)
     index = np.arange(n_planes)[:, None, None, None, None] * (rows.size * cols.size) + index
     index = index.reshape(-1, rows.pool * cols.pool)
-    table = Table(index, index.ravel(), np.arange(len(index)) * index.shape[1],
-                  len(np.unique(index)) == index.size)
-    for array in table[:3]:
+    table = Table(index, index.ravel(), np.arange(len(index)) * index.shape[1])
+    for array in table:
         array.flags.writeable = False
     return table
 
@@ -243,8 +246,13 @@ def max_search(x, rows, cols, ties="first"):
 
 
 def overlaps(ax):
-    """Do neighbouring windows of this axis share cells?"""
-    return ax.stride < ax.dilation * (ax.pool - 1) + 1
+    """Do two windows of this axis share a cell?"""
+    return ax.out > 1 and ax.stride < ax.dilation * (ax.pool - 1) + 1
+
+
+def windows_overlap(rows, cols):
+    """Can a cell belong to two windows?"""
+    return overlaps(rows) or overlaps(cols)
 
 
 def sparse_overlap(ax):
@@ -263,7 +271,7 @@ def max_route(grad, winners, rows, cols, in_shape):
         cells = flat_indices(winners, rows, cols) + (np.arange(P) * (rows.size * cols.size))[:, None, None]
         winners = Winners(cells=cells.reshape(-1))
     if winners.cells is not None:
-        if overlaps(rows) or overlaps(cols):  # bincount adds up cells that won several windows
+        if windows_overlap(rows, cols):  # bincount adds up cells that won several windows
             gi = np.bincount(winners.cells, grad.ravel(), math.prod(in_shape)).astype(dtype, copy=False)
         else:
             gi = np.zeros(math.prod(in_shape), dtype)
@@ -355,13 +363,13 @@ def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilat
 def sum_1d(x, ax, axis, dtype, out=None):
     """Window sums along one axis (padding adds nothing). x: (P, A, B) -> axis of ``ax.out``
     (written into ``out`` if given)."""
-    steps, every = axis_taps(ax, axis), slice(0, ax.out)
+    steps = axis_taps(ax, axis)
     total = np.empty(shortened(x.shape, axis, ax.out), dtype) if out is None else out
-    if len(steps) > 1 and steps[0][1][axis] == steps[1][1][axis] == every:
+    if len(steps) > 1 and covers_all(steps[0], ax, axis) and covers_all(steps[1], ax, axis):
         # the first two taps cover every window: start from their sum (same rounding)
         np.add(x[steps[0][2]], x[steps[1][2]], out=total, dtype=dtype)
         steps = steps[2:]
-    elif steps[0][1][axis] == every:
+    elif covers_all(steps[0], ax, axis):
         total[...], steps = x[steps[0][2]], steps[1:]
     else:
         total[...] = 0
@@ -421,11 +429,11 @@ def avg_backward(grad, rows, cols, divisor, in_shape):
     table = window_table(rows, cols, grad.size // (rows.out * cols.out)) if grad.size <= SMALL else None
     if table is not None:
         share = grad.reshape(-1, 1) * mean_weights(table.index.shape[1], divisor, dtype)  # (windows, taps)
-        if table.disjoint:
+        if windows_overlap(rows, cols):
+            gi = np.bincount(table.flat, share.reshape(-1), math.prod(in_shape))
+        else:
             gi = np.zeros(math.prod(in_shape), dtype)
             gi[table.index] = share
-        else:
-            gi = np.bincount(table.flat, share.reshape(-1), math.prod(in_shape))
         return gi.astype(dtype, copy=False).reshape(in_shape)
     g = (grad / divisor).astype(dtype, copy=False)
     g = planes(g)
