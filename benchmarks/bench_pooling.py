@@ -10,13 +10,13 @@ Prints medians in microseconds for the forward pass and for forward + backward (
 layers' forward/backward), and ratios taken within this one run. The loop version is timed on
 one sample of the batch and multiplied by N (it would take minutes otherwise). PyTorch runs on
 one thread with its default NCHW layout. The layers and the timing live in
-``pooling_lib.benchmark``, which notebook 06 uses too.
+``pooling_lib.course.benchmark``, which notebook 06 uses too.
 """
 import argparse
 
 import numpy as np
 
-from pooling_lib.benchmark import HEADER, compare, format_rows
+from pooling_lib.course.benchmark import HEADER, compare, format_rows
 
 CONFIGS = [  # N, C, H, W, pool, stride
     (1, 1, 8, 8, 2, 2),

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import pooling_lib as pl
-from pooling_lib import nn
-from pooling_lib.data import load_digits_split, shift
+from pooling_lib.cnn import nn
+from pooling_lib.cnn.data import load_digits_split, shift
 
 
 def distinct(shape, seed=0):

@@ -1,8 +1,8 @@
 """Train the CNN of notebook 07 on the handwritten digits, from the terminal.
 
-    python -m pooling_lib.demo                    # max pooling, the defaults of nn.train
-    python -m pooling_lib.demo --pooling none     # the same network without pooling
-    python -m pooling_lib.demo --help             # every option
+    python -m pooling_lib.cnn.demo                    # max pooling, the defaults of nn.train
+    python -m pooling_lib.cnn.demo --pooling none     # the same network without pooling
+    python -m pooling_lib.cnn.demo --help             # every option
 """
 import argparse
 import math
@@ -20,7 +20,7 @@ ONE_PIXEL = ((-1, 0), (1, 0), (0, -1), (0, 1))
 def parse(argv):
     """The options, checked: a bad one ends the program with a one-line error and exit code 2."""
     parser = argparse.ArgumentParser(
-        prog="python -m pooling_lib.demo", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        prog="python -m pooling_lib.cnn.demo", formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Train a small CNN with pooling on scikit-learn's 8x8 handwritten digits.")
     option = parser.add_argument
     option("--epochs", type=int, default=EPOCHS, help="passes over the training set")

@@ -1,11 +1,11 @@
-"""The terminal demo: ``python -m pooling_lib.demo``."""
+"""The terminal demo: ``python -m pooling_lib.cnn.demo``."""
 import subprocess
 import sys
 
 import pytest
 
-from pooling_lib.demo import main, text_bar
-from pooling_lib.nn import Progress
+from pooling_lib.cnn.demo import main, text_bar
+from pooling_lib.cnn.nn import Progress
 
 
 @pytest.mark.parametrize("pooling", ["max", "none"])
@@ -50,10 +50,10 @@ def test_bad_options_exit_with_code_2_and_one_clear_line(capsys, argv, message):
         main(argv)
     assert exit.value.code == 2
     last_line = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last_line.startswith(f"python -m pooling_lib.demo: error: {message}")
+    assert last_line.startswith(f"python -m pooling_lib.cnn.demo: error: {message}")
 
 
 def test_it_runs_as_a_module():
-    result = subprocess.run([sys.executable, "-m", "pooling_lib.demo", "--epochs", "0"],
+    result = subprocess.run([sys.executable, "-m", "pooling_lib.cnn.demo", "--epochs", "0"],
                             capture_output=True, text=True)
     assert result.returncode == 2 and "--epochs: must be at least 1" in result.stderr

@@ -13,8 +13,8 @@ import timeit
 
 import numpy as np
 
-from . import im2col
-from .layers import AvgPool, MaxPool
+from .. import im2col
+from ..layers import AvgPool, MaxPool
 
 METHODS = ("pooling_lib", "im2col", "loop", "torch")   # the columns of a row, in table order
 PASSES = ("forward", "fwd+bwd")

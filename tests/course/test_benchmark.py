@@ -1,4 +1,4 @@
-"""pooling_lib.benchmark and the benchmark script: right numbers, positive times, the table."""
+"""pooling_lib.course.benchmark and the benchmark script: right numbers, positive times, the table."""
 import importlib.util
 import sys
 import time
@@ -12,9 +12,9 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 import pooling_lib as pl  # noqa: E402
-from pooling_lib import benchmark as B  # noqa: E402
+from pooling_lib.course import benchmark as B  # noqa: E402
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = [(2, 2, 8, 8, 2, 2), (1, 3, 7, 9, 3, 2)]
 COLUMNS = {"config", "mode", "dtype", "pass", *B.METHODS}
 
@@ -105,7 +105,7 @@ def test_cli_prints_the_table(capsys, no_torch):
 
 
 def test_speed_explorer_times_again_on_every_change(no_torch):
-    from pooling_lib import widgets
+    from pooling_lib.course import widgets
     explorer = widgets.speed_explorer(size=16, budget=0.001)
     assert explorer.png.startswith(b"\x89PNG") and not explorer.message.value
     assert "1&times;4&times;16&times;16" in explorer.formula.value and "torch" not in explorer.formula.value

@@ -579,7 +579,7 @@ def show_im2col(x, pool_size, stride=None, padding=0, mode="max", highlight=None
     With ``mode="max"`` each column's winner (first maximum) is outlined in black; padded
     cells hold −∞ (max) or 0 (average). ``highlight``: numbers of the windows outlined on the
     input (default: all when windows do not overlap, else the first two)."""
-    from .im2col import im2col as unfold
+    from ..im2col import im2col as unfold
     x = np.asarray(x)
     pooling = Pooling(mode, pool_size, stride, padding)
     rows, cols = pooling.axes(x.shape)

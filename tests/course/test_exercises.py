@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from pooling_lib import exercises as ex
+from pooling_lib.course import exercises as ex
 from pooling_lib import reference
 
 
@@ -147,7 +147,7 @@ def test_check_reshape_pool_right_and_typical_mistakes():
 
 
 def test_check_dense_parameters_counts_weights_and_biases():
-    from pooling_lib.nn import make_cnn
+    from pooling_lib.cnn.nn import make_cnn
     no_pool, pooled = make_cnn(None), make_cnn("max")
     assert ex.check_dense_parameters(16 * 8 * 8 * 10 + 10, no_pool)
     assert ex.check_dense_parameters(16 * 4 * 4 * 10 + 10, pooled)
@@ -163,7 +163,7 @@ def test_check_dense_parameters_counts_weights_and_biases():
 
 
 def test_check_layer_shape_of_the_pooling_layer():
-    from pooling_lib.nn import make_cnn
+    from pooling_lib.cnn.nn import make_cnn
     network = make_cnn("max")
     network.forward(np.zeros((3, 1, 8, 8)))
     assert ex.check_layer_shape((32, 16, 4, 4), network, "MaxPool", batch=32)

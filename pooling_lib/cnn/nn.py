@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .layers import AvgPool, Layer, MaxPool
+from ..layers import AvgPool, Layer, MaxPool
 
 try:  # comes with scikit-learn
     from threadpoolctl import threadpool_limits

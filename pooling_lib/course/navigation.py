@@ -8,11 +8,13 @@ that exists; previous and next are named by the title (cell 0's heading) of the 
 they open. Other cells and all outputs are left as they are.
 
 Usage (from the repository folder):
-    python tools/navigation.py                   write or refresh the navigation cells
-    python tools/navigation.py --check           list stale navigation, exit 1 if any (writes nothing)
-    python tools/navigation.py --repo OWNER/NAME set the GitHub repository the Binder badges
-                                                 launch (stored in BINDER_REPO below) and
-                                                 rewrite every badge, the README's included
+    python -m pooling_lib.course.navigation          write or refresh the navigation cells and
+                                                     every badge, the README's included
+    python -m pooling_lib.course.navigation --check  list stale navigation, exit 1 if any
+                                                     (writes nothing)
+
+The badges open the GitHub repository named once, in ``pyproject.toml`` (see
+:mod:`pooling_lib.course.repo`).
 
 The README's badge, if it has one, sits between the lines ``<!-- binder badge -->`` and
 ``<!-- /binder badge -->`` and opens the contents notebook.
@@ -24,16 +26,12 @@ from pathlib import Path
 
 import nbformat
 
-BINDER_REPO = "OWNER/REPO"  # the GitHub repository Binder builds: set it with --repo
+from .repo import NOTEBOOKS, README, ROOT, repository
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-README = ROOT / "README.md"
 CONTENTS = "00_start_here.ipynb"
 TAG = "navigation"
 SERIES = re.compile(r"\d\d_.+\.ipynb")
 README_BADGE = re.compile(r"(<!-- binder badge -->\n).*?(<!-- /binder badge -->)", re.DOTALL)
-REPO_LINE = re.compile(r'^BINDER_REPO = ".*?"', re.MULTILINE)
 
 
 def series(folder=NOTEBOOKS):
@@ -53,7 +51,7 @@ def title(path):
 def badge(urlpath, repo=None):
     """Markdown of a Binder badge that opens ``urlpath`` in JupyterLab."""
     return ("[![Launch on Binder](https://mybinder.org/badge_logo.svg)]"
-            f"(https://mybinder.org/v2/gh/{repo or BINDER_REPO}/HEAD?urlpath=lab/tree/{urlpath})")
+            f"(https://mybinder.org/v2/gh/{repo or repository()}/HEAD?urlpath=lab/tree/{urlpath})")
 
 
 def links(paths, titles, i):
@@ -156,34 +154,19 @@ def update(folder=NOTEBOOKS, readme=README, repo=None):
     return changed
 
 
-def set_repo(repo):
-    """Store ``repo`` as BINDER_REPO in this file (the one place it is kept)."""
-    global BINDER_REPO
-    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
-        raise SystemExit(f"--repo must look like owner/name, got {repo!r}")
-    script = Path(__file__)
-    script.write_text(REPO_LINE.sub(f'BINDER_REPO = "{repo}"', script.read_text(encoding="utf-8"),
-                                    count=1), encoding="utf-8")
-    BINDER_REPO = repo
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--check", action="store_true",
                         help="only report stale navigation; exit 1 if there is any")
-    parser.add_argument("--repo", metavar="OWNER/NAME",
-                        help="set the Binder repository and rewrite every badge")
     args = parser.parse_args(argv)
     if args.check:
-        problems = check(repo=args.repo)
+        problems = check()
         for problem in problems:
             print(problem)
         if problems:
-            print("Run python tools/navigation.py to update them.")
+            print("Run python -m pooling_lib.course.navigation to update them.")
         return 1 if problems else 0
-    if args.repo:
-        set_repo(args.repo)
     for path in update():
         print(f"updated {path.relative_to(ROOT)}")
     return 0

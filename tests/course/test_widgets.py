@@ -5,7 +5,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from pooling_lib import widgets as W  # noqa: E402
+from pooling_lib.course import widgets as W  # noqa: E402
 
 
 def changes_redraw(explorer, changes, formula_names=()):
@@ -197,8 +197,8 @@ def test_measure_redraw_times_real_redraws():
 
 def small_cnn(pooling="max"):
     """A CNN of notebook 07 trained for one epoch on 300 digits (a fraction of a second)."""
-    from pooling_lib.data import load_digits_split
-    from pooling_lib.nn import make_cnn, train
+    from pooling_lib.cnn.data import load_digits_split
+    from pooling_lib.cnn.nn import make_cnn, train
     x_train, y_train, x_test, y_test = load_digits_split()
     network = make_cnn(pooling)
     train(network, x_train[:300], y_train[:300], epochs=1)

@@ -1,4 +1,4 @@
-"""tools/export.py: the pages and slides to share after class, and the live slides.
+"""pooling_lib.course.export: the pages and slides to share after class, and the live slides.
 
 The exported files are read as text (every picture embedded, nothing remote that matters),
 then opened in headless Chromium with the network cut off: the slides are slides (the right
@@ -9,7 +9,6 @@ reveal.js and MathJax come from the npm registry the first time (then from expor
 when they cannot be had, the tests that need them are skipped and say why.
 """
 import html.parser
-import importlib.util
 import os
 import re
 import secrets
@@ -21,12 +20,11 @@ import pytest
 
 from test_browser import Server, browser, free_port, summary  # noqa: F401  (fixtures)
 
-ROOT = Path(__file__).resolve().parent.parent
+from pooling_lib.course import export
+
+ROOT = Path(__file__).resolve().parents[2]
 SERIES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 
-_spec = importlib.util.spec_from_file_location("export", ROOT / "tools" / "export.py")
-export = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(export)
 
 
 @pytest.fixture(scope="module")
@@ -218,9 +216,9 @@ def test_static_page_works_offline(exported, offline_page):
 
 @pytest.fixture(scope="module")
 def live_slides(browser, tmp_path_factory):
-    """``python tools/export.py --live 01``, on a free port with a token: its address."""
+    """``python -m pooling_lib.course.export --live 01``, on a free port with a token: its address."""
     port, token = free_port(), secrets.token_hex(16)
-    command = [sys.executable, str(ROOT / "tools" / "export.py"), "--live", "01",
+    command = [sys.executable, "-m", "pooling_lib.course.export", "--live", "01",
                "--no-browser", f"--port={port}", f"--token={token}"]
     log = tmp_path_factory.mktemp("voila") / "voila.log"
     server = Server(command, f"http://127.0.0.1:{port}/voila/static/reveal.js-6.0.1/dist/reveal.css",

@@ -7,7 +7,7 @@ import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import pooling_lib as pl  # noqa: E402
-from pooling_lib import plotting as P  # noqa: E402
+from pooling_lib.course import plotting as P  # noqa: E402
 
 EXAMPLE = np.array([[1, 1, 2, 4], [5, 6, 7, 8], [3, 2, 1, 0], [1, 2, 3, 4]])
 

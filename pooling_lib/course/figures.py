@@ -1,4 +1,4 @@
-"""Regenerate every picture in img/: ``python -m pooling_lib.figures [folder]``.
+"""Regenerate every picture in img/: ``python -m pooling_lib.course.figures [folder]``.
 
 The pictures come from the code the notebooks use (``plotting``, and the first state of each
 explorer in ``widgets``), with seeded inputs and a fixed dpi, so two runs write the same files
@@ -10,8 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from . import plotting, widgets
-
-IMG = Path(__file__).resolve().parent.parent / "img"
+from .repo import IMG
 
 # The series' running example: a 4x4 input (a 2x2 max pool at stride 2 gives [[6, 8], [3, 4]]).
 EXAMPLE = np.array([[1, 1, 2, 4],

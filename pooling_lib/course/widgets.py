@@ -8,7 +8,7 @@ formula and a message line. Notebooks and tests can reach
 - ``explorer.formula.value`` and ``explorer.message.value``: formula and message, as HTML.
 
 A setting that cannot be pooled never raises: the message says why, and the picture keeps
-the last setting that worked. ``python -m pooling_lib.widgets`` times every explorer.
+the last setting that worked. ``python -m pooling_lib.course.widgets`` times every explorer.
 """
 import html
 import statistics
@@ -20,7 +20,7 @@ import matplotlib.image
 import numpy as np
 from matplotlib.figure import Figure
 
-from .layers import AvgPool, MaxPool
+from ..layers import AvgPool, MaxPool
 from .plotting import (MODE_NAMES, Pooling, draw_gradient, draw_images, draw_window,
                        format_decimal, format_fraction, window_taps)
 
@@ -512,7 +512,7 @@ class DigitPicture(Figure):
 
 def pooling_words(network):
     """The size and kind of the network's pooling, in words: ``("2\u00d72", "max")``."""
-    from .layers import MaxPool
+    from ..layers import MaxPool
     layer = network.layers[pooling_layer(network)]
     size = layer.settings["pool_size"]
     rows, cols = (size, size) if np.ndim(size) == 0 else size
@@ -522,7 +522,7 @@ def pooling_words(network):
 def digit_figures(network, image):
     """What the network makes of one digit ``image`` (1, H, W): the feature maps going into its
     pooling layer (C, H, W), coming out of it (C, h, w), and the class probabilities."""
-    from .nn import activations
+    from ..cnn.nn import activations
     outputs = [output[0] for _, output in activations(network, np.asarray(image)[None])]
     k = pooling_layer(network)
     logits = outputs[-1] - outputs[-1].max()
@@ -592,8 +592,8 @@ def digit_explorer(network=None, images=None, labels=None, index=0):
     ``nn.train``'s defaults, which takes about two seconds); ``images`` (N, 1, H, W) and
     ``labels`` (N,): default the test digits of ``data.load_digits_split()``.
     """
-    from .data import load_digits_split, shift
-    from .nn import make_cnn, train
+    from ..cnn.data import load_digits_split, shift
+    from ..cnn.nn import make_cnn, train
     if network is None or images is None:
         x_train, y_train, x_test, y_test = load_digits_split()
         if network is None:

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from . import fast
-from .geometry import plan
+from .. import fast
+from ..geometry import plan
 
 
 class Feedback:
@@ -377,8 +377,8 @@ def _times(sizes):
 def check_dense_parameters(answer, network, input_shape=(1, 8, 8)):
     """Is ``answer`` the number of parameters (weights and biases) of the ``Dense`` layer of
     ``network`` (an ``nn.Sequential``) for images of ``input_shape`` (C, H, W)?"""
-    from .layers import AvgPool, MaxPool
-    from .nn import Dense, Flatten, count_parameters
+    from ..layers import AvgPool, MaxPool
+    from ..cnn.nn import Dense, Flatten, count_parameters
     if unanswered(answer):
         return TODO
     if not _whole(answer):
@@ -437,7 +437,7 @@ def _layer_index(network, layer):
 def check_layer_shape(answer, network, layer, batch, input_shape=(1, 8, 8)):
     """Is ``answer`` the shape that ``layer`` of ``network`` (an index, or a class name such as
     "MaxPool") outputs for a batch of ``batch`` images of ``input_shape`` (C, H, W)?"""
-    from .layers import AvgPool, MaxPool
+    from ..layers import AvgPool, MaxPool
     if unanswered(answer):
         return TODO
     index = _layer_index(network, layer)

@@ -1,11 +1,11 @@
 """Export the notebooks to share after class, and present them live as slides.
 
 Usage (from the repository folder, with the course's environment):
-    python tools/export.py                  every notebook -> exports/NN_name.html (a page) and
+    python -m pooling_lib.course.export                  every notebook -> exports/NN_name.html (a page) and
                                             exports/NN_name.slides.html (reveal.js slides), and
                                             exports/index.html, a contents page linking them all
-    python tools/export.py 01 04            only these notebooks (a number or a path)
-    python tools/export.py --live 01        present notebook 01 as live slides in the browser:
+    python -m pooling_lib.course.export 01 04            only these notebooks (a number or a path)
+    python -m pooling_lib.course.export --live 01        present notebook 01 as live slides in the browser:
                                             Voila's reveal template, the sliders redraw as in
                                             JupyterLab (Ctrl+C in the terminal stops it); it
                                             serves this computer only (127.0.0.1); Voila's own
@@ -45,12 +45,8 @@ import nbformat
 from jinja2 import DictLoader
 from nbconvert import HTMLExporter, SlidesExporter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import navigation  # noqa: E402  (tools/navigation.py: the series, titles and Binder badges)
-
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-EXPORTS = ROOT / "exports"
+from . import navigation
+from .repo import EXPORTS, NOTEBOOKS, ROOT, repository
 
 # npm package -> (version, integrity from the registry, the files we use).
 # reveal.js 6.0.1 is the version Voila 0.5.13 bundles, so live and static slides look alike.
@@ -172,7 +168,7 @@ def github_url(target, folder):
     if not file.is_relative_to(ROOT) or not file.exists():
         return None
     anchor = "#" + target.split("#", 1)[1] if "#" in target else ""
-    return (f"https://github.com/{navigation.BINDER_REPO}/blob/HEAD/"
+    return (f"https://github.com/{repository()}/blob/HEAD/"
             f"{file.relative_to(ROOT).as_posix()}{anchor}")
 
 

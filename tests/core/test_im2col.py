@@ -115,8 +115,8 @@ def test_im2col_ties_go_to_the_first_maximum_like_pooling_lib():
 def test_show_im2col_draws_the_column_matrix_and_its_reduction():
     import matplotlib
     matplotlib.use("Agg")
-    from pooling_lib.figures import EXAMPLE
-    from pooling_lib.plotting import show_im2col
+    from pooling_lib.course.figures import EXAMPLE
+    from pooling_lib.course.plotting import show_im2col
     board = show_im2col(EXAMPLE, 2, stride=1)
     source, matrix, reduced, result = board.grids
     np.testing.assert_array_equal(matrix.values, im2col.im2col(EXAMPLE, 2, 1))

@@ -6,7 +6,6 @@ failure says what is wrong and where; the last tests feed the checks broken note
 show that each of them can fail.
 """
 import html.parser
-import importlib.util
 import re
 from functools import cache
 from pathlib import Path
@@ -16,12 +15,12 @@ import nbformat
 import pytest
 from nbconvert import SlidesExporter
 
-ROOT = Path(__file__).resolve().parent.parent
+from pooling_lib.course import navigation
+from pooling_lib.course.repo import repository
+
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
-_spec = importlib.util.spec_from_file_location("navigation", ROOT / "tools" / "navigation.py")
-navigation = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(navigation)
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
 EXPLORERS = ("pool_explorer", "max_vs_avg_explorer", "forward_stepper", "backward_explorer",
@@ -73,8 +72,8 @@ def link_problems(nb, folder):
 
 
 def image_problems(nb):
-    """Markdown images that are not pictures pooling_lib.figures makes (img/NAME.png)."""
-    from pooling_lib.figures import PICTURES
+    """Markdown images that are not pictures pooling_lib.course.figures makes (img/NAME.png)."""
+    from pooling_lib.course.figures import PICTURES
     problems = []
     for k, cell in markdown_cells(nb):
         for groups in IMAGE.findall(cell.source):
@@ -84,7 +83,7 @@ def image_problems(nb):
             name = target.rsplit("/", 1)[-1]
             if not (target == f"../img/{name}" and name in PICTURES):
                 problems.append(f"cell {k}: image {target} is not ../img/<a picture of "
-                                "pooling_lib.figures>")
+                                "pooling_lib.course.figures>")
     return problems
 
 
@@ -98,8 +97,8 @@ def badge_problems(nb, name):
         repo, urlpath = match.groups()
         if urlpath != f"notebooks/{name}":
             problems.append(f"cell {k}: the badge opens {urlpath}, not notebooks/{name}")
-        if repo != navigation.BINDER_REPO:
-            problems.append(f"cell {k}: the badge launches {repo}, not {navigation.BINDER_REPO}")
+        if repo != repository():
+            problems.append(f"cell {k}: the badge launches {repo}, not {repository()}")
     return problems
 
 
@@ -209,7 +208,7 @@ notebooks = pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTE
 def test_navigation_is_up_to_date(path):
     text, wanted = expected_navigation()[path]
     assert text == wanted, (f"{navigation.difference(text, wanted)}; "
-                            "run python tools/navigation.py")
+                            "run python -m pooling_lib.course.navigation")
 
 
 @notebooks
@@ -256,7 +255,7 @@ def test_readme_badge_is_up_to_date():
     texts = navigation.expected_readme()
     if texts is None:
         pytest.skip("README.md has no <!-- binder badge --> marker")
-    assert texts[0] == texts[1], "run python tools/navigation.py"
+    assert texts[0] == texts[1], "run python -m pooling_lib.course.navigation"
 
 
 # --- the checks can fail ----------------------------------------------------------------------

@@ -6,7 +6,7 @@ matplotlib.use("Agg")
 
 import numpy as np  # noqa: E402
 
-from pooling_lib import figures, widgets  # noqa: E402
+from pooling_lib.course import figures, widgets  # noqa: E402
 
 EXPECTED = {"maxpooling_1.png", "maxpooling_2.png", "backward_accumulation.png",
             "pool_explorer.png", "max_vs_avg_explorer.png", "forward_stepper.png",
@@ -57,5 +57,5 @@ def test_explorer_pictures_are_their_first_state():
 
 def test_default_folder_is_img_next_to_the_package():
     assert figures.IMG.name == "img"
-    assert (figures.IMG.parent / "pooling_lib" / "figures.py").exists()
+    assert (figures.IMG.parent / "pooling_lib" / "course" / "figures.py").exists()
     assert np.array_equal(figures.EXAMPLE.shape, (4, 4))

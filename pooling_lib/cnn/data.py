@@ -5,7 +5,7 @@
 """
 import numpy as np
 
-from .geometry import as_int
+from ..geometry import as_int
 
 
 def load_digits_split(test_fraction=0.2, seed=0):

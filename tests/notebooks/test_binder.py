@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from pooling_lib.course import navigation
+from pooling_lib.course.repo import repository
+
+ROOT = Path(__file__).resolve().parents[2]
 BINDER = ROOT / "binder"
 
-_spec = importlib.util.spec_from_file_location("navigation", ROOT / "tools" / "navigation.py")
-navigation = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(navigation)
 
 
 def requirement_lines(file, seen=()):
@@ -87,5 +87,5 @@ def test_readme_badge_opens_a_notebook_that_exists():
                         r"([^)\s]+)", readme)
     assert badges, "the README has no Binder badge"
     for repo, urlpath in badges:
-        assert repo == navigation.BINDER_REPO
+        assert repo == repository()
         assert urlpath.endswith(".ipynb") and (ROOT / urlpath).is_file(), urlpath
