@@ -32,12 +32,10 @@ PICTURES = {  # file name -> a function making the picture (anything with a png(
     "maxpooling_2.png": lambda: plotting.show_pools(EXAMPLE, 2, stride=2),
     "backward_accumulation.png":
         lambda: plotting.show_gradient(one_peak(), 3, stride=1, cell=(0, 2)),
-    **{f"{make.__name__}.png": (lambda make=make: make().picture) for make in widgets.EXPLORERS},
     "im2col.png": lambda: plotting.show_im2col(EXAMPLE, 2, stride=1),
-    # measured timings: this picture changes a little every time it is made
-    "speed_explorer.png": lambda: widgets.speed_explorer().picture,
-    # trains the CNN of notebook 07 first (seeded, about two seconds)
-    "digit_explorer.png": lambda: widgets.digit_explorer().picture,
+    # each explorer's first state; speed_explorer's shows measured timings, so it changes a
+    # little every time it is made, and digit_explorer trains notebook 07's CNN first (seeded)
+    **{f"{make.__name__}.png": (lambda make=make: make().picture) for make in widgets.EXPLORERS},
 }
 
 

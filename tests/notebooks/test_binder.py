@@ -43,7 +43,7 @@ def requirement_lines(file, seen=()):
 def dockerfile():
     """The Dockerfile repo2docker would build from this repository, then what it logged."""
     if importlib.util.find_spec("repo2docker") is None:
-        pytest.skip("jupyter-repo2docker is not installed (pip install -r requirements.txt)")
+        pytest.skip("jupyter-repo2docker is not installed (pip install -r requirements-dev.txt)")
     result = subprocess.run(
         [sys.executable, "-m", "repo2docker", "--no-build", "--debug",
          "--user-name", "jovyan", "--user-id", "1000", str(ROOT)],
@@ -72,7 +72,7 @@ def test_the_build_installs_the_pinned_set_and_pooling_lib(dockerfile):
     lines = requirement_lines(BINDER / "requirements.txt")
     pinned = [line for _, line in lines if not line.startswith("-")]
     assert pinned and all(re.fullmatch(r"[A-Za-z0-9_.\[\]-]+==[\w.]+", p) for p in pinned), pinned
-    # ...the very set the tests use
+    # ...the student's set, the one the README's open command installs
     assert pinned == [line for _, line in requirement_lines(ROOT / "requirements.txt")
                       if not line.startswith("-")]
     # pip reads "-e ." relative to the folder it runs in (here the repository), not to the file
@@ -89,3 +89,18 @@ def test_readme_badge_opens_a_notebook_that_exists():
     for repo, urlpath in badges:
         assert repo == repository()
         assert urlpath.endswith(".ipynb") and (ROOT / urlpath).is_file(), urlpath
+
+
+TEST_TOOLS = ("pytest", "pytest-xdist", "hypothesis", "nbval", "playwright", "jupyter-repo2docker")
+
+
+def test_students_get_no_test_tools_and_the_tests_get_everything_students_have():
+    def names(file):
+        return [line.split("==")[0].lower() for _, line in requirement_lines(file)
+                if not line.startswith("-")]
+    student, dev = names(ROOT / "requirements.txt"), names(ROOT / "requirements-dev.txt")
+    assert not set(student) & set(TEST_TOOLS), set(student) & set(TEST_TOOLS)
+    assert dev[:len(student)] == student                 # -r requirements.txt comes first
+    assert set(TEST_TOOLS) <= set(dev[len(student):])
+    # ipywidgets 8.1.9's widgets do not render in VS Code's notebook editor
+    assert "ipywidgets==8.1.8" in [line for _, line in requirement_lines(ROOT / "requirements.txt")]

@@ -87,7 +87,7 @@ def missing_browser():
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Python package playwright is not installed (pip install -r requirements.txt)"
+        return "Python package playwright is not installed (pip install -r requirements-dev.txt)"
     if not chromium_executable():
         return ("Chromium is not installed (no $CHROMIUM, no chromium or chromium-browser on the "
                 "PATH; on Debian or Ubuntu: apt-get install chromium)")

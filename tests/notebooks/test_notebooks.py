@@ -15,7 +15,7 @@ import nbformat
 import pytest
 from nbconvert import SlidesExporter
 
-from pooling_lib.course import navigation
+from pooling_lib.course import navigation, widgets
 from pooling_lib.course.repo import repository
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,8 +23,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
 SLIDE_TYPES = {"slide", "subslide", "fragment", "skip", "notes", "-"}
-EXPLORERS = ("pool_explorer", "max_vs_avg_explorer", "forward_stepper", "backward_explorer",
-             "padding_explorer", "speed_explorer", "digit_explorer")
+EXPLORERS = tuple(make.__name__ for make in widgets.EXPLORERS)
 LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"   # [text](target "title")
                   r"|^\s*\[[^\]]+\]:\s*(\S+)"                       # [label]: target
                   r"|(?:src|href)=[\"']([^\"']+)[\"']", re.MULTILINE)  # <img src=...>, <a href=...>
