@@ -11,6 +11,7 @@ A setting that cannot be pooled never raises: the message says why, and the pict
 the last setting that worked. ``python -m pooling_lib.course.widgets`` times every explorer.
 """
 import html
+import io
 import statistics
 import time
 
@@ -31,8 +32,9 @@ MINUS = "\u2212"
 
 HINTS = (  # (words in pooling_lib's message, what to tell the student)
     ("padding must be at most", "Padding can be at most half the region (region // 2)."),
-    ("output size must be", "The window does not fit: try a smaller region, stride or dilation, "
-                            "a bigger input, or some padding."),
+    # a smaller stride never helps here: with the window wider than the input there is no room
+    ("output size must be", "The window is wider than the input: use a smaller region{dilation}, "
+                            "a bigger input{padding}."),
     ("holds no input cell", "A window would hold padding only: use less padding or less dilation."),
     ("ceil_mode", "Rounding up (ceil mode) works with a number of padding cells only."),
     ("no dilation", "Average pooling has no dilation: set dilation to 1, or switch to max."),
@@ -74,12 +76,31 @@ def edge_map(image):
 
 # --- the explorer --------------------------------------------------------------------------------
 
-def kindly(error):
-    """HTML explaining a refused setting: a short hint, then pooling_lib's own words."""
+def kindly(error, controls=()):
+    """HTML explaining a refused setting: a short hint that names only the ``controls`` the
+    explorer has, then pooling_lib's own words."""
     text = str(error)
     hint = next((h for words, h in HINTS if words in text), "These settings can't be pooled.")
-    return (f'<span style="color:#D55E00">&#9888; {hint}</span> '
-            f'<small style="color:#666">({html.escape(text)})</small>')
+    hint = hint.format(dilation=" or dilation" if "dilation" in controls else "",
+                       padding=" or more padding" if "padding" in controls else "")
+    return (f'<span style="color:#D55E00">&#9888; {hint}</span> '  # orange: readable on light and dark
+            f'<small style="color:var(--jp-ui-font-color2, #595959)">({html.escape(text)})</small>')
+
+
+def counted(n, noun):
+    """``"1 pool"``, ``"4 pools"``: a count with its noun in the right number."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def faded(png, keep=0.35):
+    """The PNG ``png`` washed out towards white (``keep`` of its contrast left): the picture
+    of a setting that no longer holds, shown beside the message that says why."""
+    from PIL import Image
+    picture = Image.open(io.BytesIO(png)).convert("RGB")
+    white = Image.new("RGB", picture.size, "white")
+    out = io.BytesIO()
+    Image.blend(white, picture, keep).save(out, format="png")
+    return out.getvalue()
 
 
 class Explorer(widgets.VBox):
@@ -101,12 +122,17 @@ class Explorer(widgets.VBox):
         self.formula = widgets.HTML()
         self.message = widgets.HTML()
         self._busy = False
+        self._last_png = None
         panel = widgets.HBox([*extras, *self.controls.values()],
                              layout=widgets.Layout(flex_flow="row wrap"))
         super().__init__([panel, self.image, self.formula, self.message])
         for control in self.controls.values():
             control.observe(self.refresh, names="value")
         self.refresh()
+
+    def __repr__(self):
+        # what a notebook shows where the explorer would be, before its cell has run
+        return f"{type(self).__name__}: run this cell to get the sliders"
 
     @property
     def png(self):
@@ -129,10 +155,12 @@ class Explorer(widgets.VBox):
         self._busy = True
         try:
             self.picture = self.draw(self)
-            self.image.value = self.picture.png()
+            self.image.value = self._last_png = self.picture.png()
             self.message.value = ""
         except ValueError as error:
-            self.message.value = kindly(error)
+            self.message.value = kindly(error, self.controls)
+            if self._last_png is not None:  # the last picture stays, faded: it is out of date
+                self.image.value = faded(self._last_png)
         finally:
             self._busy = False
 
@@ -162,7 +190,7 @@ def textbook_formula(size, region, stride):
     text = (f"out = &lfloor;(L &minus; F) / S&rfloor; + 1 = &lfloor;({size} &minus; {region}) / "
             f"{stride}&rfloor; + 1 = <b>{_int(out)}</b>")
     if out >= 1:
-        text += f" per side, so {out} &times; {out} = {out * out} pools"
+        text += f" per side, so {out} &times; {out} = {counted(out * out, 'pool')}"
     return text
 
 
@@ -327,7 +355,8 @@ def gradient_story(picture, window, cell, pooling, ties):
     i, j = cell
     who = f"y[{i}, {j}]"
     if pooling.mode == "avg":
-        first = f"{who} is the average of {window.size} cells, so each gets 1/{window.size} of it"
+        first = (f"{who} is the average of {counted(window.size, 'cell')}, so each gets "
+                 f"1/{window.size} of it")
     else:
         who += f" = {format_decimal(picture.output.values[i, j])}"
         receivers = ", ".join(f"x[{r}, {c}]" for r, c in np.argwhere(picture.from_cell.values))

@@ -57,12 +57,39 @@ def test_a_region_larger_than_the_input_gives_a_message_not_an_error():
     explorer.controls["size"].value = 3
     png = explorer.png
     explorer.controls["region"].value = 5
-    assert "does not fit" in explorer.message.value
+    assert "wider than the input" in explorer.message.value
+    assert "stride" not in explorer.message.value.split("(")[0]  # a smaller stride never helps
+    assert "padding" not in explorer.message.value.split("(")[0]  # this explorer has none
     assert "output size" in explorer.message.value  # pooling_lib's own words follow
     assert "<b>0</b>" in explorer.formula.value
-    assert explorer.png == png  # the last picture that worked stays
+    assert explorer.png == W.faded(png)  # the last picture that worked stays, faded
     explorer.controls["region"].value = 3
     assert explorer.message.value == "" and explorer.png != png
+
+
+def test_a_stale_picture_is_washed_out_towards_white():
+    from PIL import Image
+    import io
+    png = W.pool_explorer().png
+    def grey(data):
+        return np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=float)
+    before, after = grey(png), grey(W.faded(png))
+    assert before.shape == after.shape
+    assert after.min() > before.min() + 100            # the darkest ink is light grey now
+    assert (after >= before - 1).all()                  # nothing got darker
+    assert after.std() < 0.5 * before.std()             # less contrast
+
+
+def test_an_explorer_before_its_cell_runs_says_so_in_one_line():
+    text = repr(W.pool_explorer())
+    assert text == "Explorer: run this cell to get the sliders"
+
+
+def test_counts_agree_with_their_nouns():
+    assert (W.counted(1, "pool"), W.counted(4, "pool"), W.counted(0, "cell")) == \
+        ("1 pool", "4 pools", "0 cells")
+    assert "1 &times; 1 = 1 pool" in W.textbook_formula(2, 2, 1) and "pools" not in \
+        W.textbook_formula(2, 2, 1)
 
 
 def test_max_vs_avg_explorer_redraws_and_names_shapes():
@@ -164,7 +191,7 @@ def test_padding_explorer_ceil_mode_drops_a_window_starting_in_the_padding():
     ({"region": 2, "padding": 2}, "at most half the region"),
     ({"mode": "avg", "dilation": 2}, "no dilation"),
     ({"padding_mode": "same", "ceil_mode": True}, "ceil mode"),
-    ({"size": 3, "region": 5, "dilation": 3}, "does not fit"),
+    ({"size": 3, "region": 5, "dilation": 3}, "smaller region or dilation, a bigger input or more padding"),
 ])
 def test_padding_explorer_explains_refused_settings(changes, hint):
     explorer = W.padding_explorer()
