@@ -359,3 +359,20 @@ def test_navigation_check_finds_stale_and_missing_cells(tmp_path):
     assert [p.split(":")[0] for p in navigation.check(tmp_path, readme)] == ["01_first.ipynb"]
     readme.write_text("# x\n<!-- binder badge -->\nold\n<!-- /binder badge -->\n")
     assert navigation.check(tmp_path, readme)[-1].startswith("README.md")
+
+
+def readme_block(marker):
+    """The code block right after ``<!-- marker -->`` in the README."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    found = re.search(rf"<!-- {marker} -->\s*```\w*\n(.+?)\n```", readme, re.S)
+    assert found, f"the README has no {marker}"
+    return found.group(1).strip()
+
+
+def test_the_instructor_commands_of_notebook_00_are_the_readmes():
+    text = "\n".join(c.source for c in read(ROOT / "notebooks" / "00_start_here.ipynb").cells
+                     if c.cell_type == "markdown")
+    shown = re.findall(r"```bash\n\s*(.+?)\n\s*```", text)
+    assert readme_block("slides command") in shown
+    assert readme_block("export command") in shown
+    assert not [c for c in shown if "nbconvert" in c], "use the README's export command"
