@@ -376,3 +376,14 @@ def test_the_instructor_commands_of_notebook_00_are_the_readmes():
     assert readme_block("slides command") in shown
     assert readme_block("export command") in shown
     assert not [c for c in shown if "nbconvert" in c], "use the README's export command"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_stored_kernel_is_the_installed_one(path):
+    # JupyterLab rewrites a kernelspec that differs from the kernel it starts, and autosaves the
+    # notebook: merely opening it would leave the repository changed
+    from jupyter_client.kernelspec import KernelSpecManager
+    stored = read(path).metadata.kernelspec
+    installed = KernelSpecManager().get_kernel_spec(stored.name)
+    assert (stored.name, stored.display_name, stored.language) == \
+        ("python3", installed.display_name, installed.language)
