@@ -8,25 +8,10 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
-from .fast import flat_planes, grad_dtype, last_nan, planes
-from .geometry import as_gradient, as_input, as_pair, as_shape
-
-
-def bins(size, out):
-    """``(start, stop)`` of each of ``out`` adaptive bins over an axis of ``size`` cells."""
-    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
-
-
-def adaptive_bins(shape, output_size):
-    """The row bins and column bins of an adaptive pooling of planes ``shape = (..., H, W)``."""
-    oh, ow = as_pair(output_size, "output_size", 1)
-    return bins(shape[-2], oh), bins(shape[-1], ow)
-
-
-def first_max(block):
-    """Position of each row's maximum in block (P, K): first on ties, the last NaN if any."""
-    arg = block.argmax(axis=1)
-    return last_nan(block, arg) if block.dtype.kind == "f" else arg
+from ._engine import first_max
+from .geometry import bins  # noqa: F401  (notebook 05 imports it from here)
+from .geometry import (adaptive_bins, as_gradient, as_input, as_pair, as_shape, flat_planes, of_kind,
+                       planes, result_dtype)
 
 
 def adaptive_winners(xp, row_bins, col_bins):
@@ -61,7 +46,7 @@ def adaptive_max_pool2d_backward(grad_output, x, output_size):
     g = as_gradient(grad_output, x.shape[:-2] + (len(row_bins), len(col_bins)))
     xp = planes(x)
     idx = flat_planes(adaptive_winners(xp, row_bins, col_bins))
-    gi = np.zeros((len(xp), x.shape[-2] * x.shape[-1]), grad_dtype(g))
+    gi = np.zeros((len(xp), x.shape[-2] * x.shape[-1]), result_dtype(g.dtype))
     rows = np.arange(len(xp))
     for k, column in enumerate(flat_planes(planes(g)).T):
         gi[rows, idx[:, k]] += column  # one winner per plane: no clashes within a bin
@@ -73,8 +58,7 @@ def adaptive_avg_pool2d(x, output_size):
     x = as_input(x)
     row_bins, col_bins = adaptive_bins(x.shape, output_size)
     xp = planes(x)
-    out = np.empty((len(xp), len(row_bins), len(col_bins)),
-                   x.dtype if x.dtype.kind == "f" else np.float64)
+    out = np.empty((len(xp), len(row_bins), len(col_bins)), result_dtype(x.dtype))
     for i, (h0, h1) in enumerate(row_bins):
         for j, (w0, w1) in enumerate(col_bins):
             out[:, i, j] = xp[:, h0:h1, w0:w1].mean(axis=(1, 2))
@@ -120,9 +104,7 @@ def max_unpool2d(values, indices, output_size):
     ``max_pool2d(..., return_indices=True)``; output_size: ``(H, W)`` -> (..., H, W).
     """
     values = as_input(values, "values")
-    indices = np.asarray(indices)
-    if indices.dtype.kind not in "iu":
-        raise TypeError(f"indices must be integers, got dtype {indices.dtype}")
+    indices = of_kind(np.asarray(indices), "iu", "indices must be integers")
     if indices.shape != values.shape:
         raise ValueError(f"indices must have the shape of values {values.shape}, got {indices.shape}")
     H, W = as_pair(output_size, "output_size", 1)

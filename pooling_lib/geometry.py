@@ -1,16 +1,22 @@
-"""Where the pooling windows go: output sizes, window positions and the checks on settings.
+"""Where the pooling windows go, and every rule on settings, shapes and dtypes.
 
 Everything here works on one spatial axis at a time. An axis is described by an
 :class:`Axis` (input length, pool, stride, dilation, padding on each side and the
 output length); :func:`plan` builds the two axes of a 2-D pooling and refuses
 impossible settings with a ``ValueError`` / ``TypeError`` that names the parameter.
+:func:`avg_plan` and :func:`max_backward_args` add the checks of average pooling and of
+the max backward pass, :func:`adaptive_bins` places adaptive windows, and
+:func:`result_dtype` is the dtype rule of means and gradients. The rules themselves are
+written out, with examples, in docs/semantics.md; this module is their one implementation.
 """
-from math import ceil
+from functools import lru_cache
+from math import ceil, prod
 from typing import NamedTuple
 
 import numpy as np
 
 PADDING_STRINGS = ("valid", "same")
+TIES = ("first", "last", "split", "all")  # how max pooling's backward pass treats tied cells
 
 
 class Axis(NamedTuple):
@@ -81,12 +87,20 @@ def as_pair(value, name, minimum=None):
     return (as_int(value, name, minimum),) * 2
 
 
+def formula_size(size, pool, stride, padding, dilation, ceil_mode):
+    """The output-size formula for numeric ``padding``, before :func:`axis` applies the ceil-mode
+    rule: ``floor((size + 2 * padding - dilation * (pool - 1) - 1) / stride) + 1``, ``ceil``
+    instead of ``floor`` when ``ceil_mode``."""
+    span = size + 2 * padding - (dilation * (pool - 1) + 1)
+    return (-(-span // stride) if ceil_mode else span // stride) + 1
+
+
 def axis(size, pool, stride, padding, dilation, ceil_mode):
     """Build one :class:`Axis` from checked ints (``padding`` may be ``"valid"``/``"same"``)."""
     eff = dilation * (pool - 1) + 1
     if isinstance(padding, str):
         if padding == "valid":
-            out = (size - eff) // stride + 1
+            out = formula_size(size, pool, stride, 0, dilation, False)
             before = after = 0
         else:
             out = ceil(size / stride)
@@ -98,10 +112,9 @@ def axis(size, pool, stride, padding, dilation, ceil_mode):
                 f"padding must be at most half the pool size (pool // 2 = {pool // 2}), "
                 f"got padding={padding} with pool_size={pool}")
         before = after = padding
-        span = size + 2 * padding - eff
-        out = (-(-span // stride) if ceil_mode else span // stride) + 1
+        out = formula_size(size, pool, stride, padding, dilation, ceil_mode)
         if ceil_mode and (out - 1) * stride >= size + padding:
-            out -= 1
+            out -= 1  # the ceil-mode rule: the last window must start inside the input or the left padding
     if out < 1:
         raise ValueError(
             f"output size must be >= 1, but an input of size {size} with pool_size={pool}, "
@@ -163,7 +176,7 @@ def plan(shape, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
 
 
 def pool_output_size(size, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
-    """Number of windows along one axis of length ``size`` (the formula in SPEC.md).
+    """Number of windows along one axis of length ``size`` (the formula in docs/semantics.md).
 
     >>> pool_output_size(4, 2, 1), pool_output_size(4, 2, 2), pool_output_size(4, 2, 3, 1, ceil_mode=True)
     (3, 2, 2)
@@ -180,36 +193,45 @@ def pool_output_size(size, pool_size, stride=None, padding=0, dilation=1, ceil_m
 RANKS = "(H, W), (C, H, W) or (N, C, H, W)"
 
 
-def as_array(x, name="x"):
-    """``x`` as a NumPy array of ints or floats (a ``TypeError`` for anything else)."""
+def of_kind(a, kinds, requirement):
+    """The array ``a`` if its dtype kind is one of ``kinds`` (e.g. ``"iuf"``: ints and floats),
+    else a ``TypeError`` saying ``requirement`` and the dtype."""
+    if a.dtype.kind not in kinds:
+        raise TypeError(f"{requirement}, got dtype {a.dtype}")
+    return a
+
+
+def as_array_of_rank(x, name, ranks, shapes):
+    """``x`` as a NumPy array of ints or floats with a number of axes in ``ranks`` (a
+    ``TypeError`` / ``ValueError`` otherwise); ``shapes`` describes them, e.g. :data:`RANKS`."""
     try:
         x = np.asarray(x)
     except ValueError as error:
         raise TypeError(f"{name} must be a numeric array, could not convert it: {error}") from None
-    if x.dtype.kind not in "iuf":
-        raise TypeError(f"{name} must hold ints or floats, got dtype {x.dtype}")
-    return x
+    if x.dtype.kind in "iuf" and x.ndim in ranks:  # the usual case first: no error to choose
+        return x
+    of_kind(x, "iuf", f"{name} must hold ints or floats")
+    raise ValueError(f"{name} must have shape {shapes}, got shape {x.shape} ({x.ndim} axes)")
 
 
 def as_input(x, name="x"):
     """``x`` as a numeric array of 2, 3 or 4 axes with non-empty planes (``N == 0`` allowed)."""
-    x = as_array(x, name)
-    if x.ndim not in (2, 3, 4):
-        raise ValueError(f"{name} must have shape {RANKS}, got shape {x.shape} ({x.ndim} axes)")
+    x = as_array_of_rank(x, name, (2, 3, 4), RANKS)
     if min(x.shape[1:] if x.ndim == 4 else x.shape) < 1:
         raise ValueError(f"{name} must have C, H, W >= 1, got shape {x.shape}")
     return x
 
 
 def as_gradient(grad_output, expected_shape):
-    """``grad_output`` as a float array of exactly ``expected_shape``."""
+    """``grad_output`` as a float array (:func:`result_dtype`) of exactly ``expected_shape``."""
     g = np.asarray(grad_output)
-    if g.dtype.kind not in "iuf":
-        raise TypeError(f"grad_output must hold numbers, got dtype {g.dtype}")
+    if g.dtype.kind == "f" and g.shape == tuple(expected_shape):  # the usual case: as it is
+        return g
+    of_kind(g, "iuf", "grad_output must hold numbers")
     if g.shape != tuple(expected_shape):
         raise ValueError(f"grad_output must have the forward output's shape {tuple(expected_shape)}, "
                          f"got {g.shape}")
-    return g if g.dtype.kind == "f" else g.astype(np.float64)
+    return g.astype(result_dtype(g.dtype))
 
 
 def as_shape(input_shape, check=None):
@@ -220,3 +242,93 @@ def as_shape(input_shape, check=None):
     shape = tuple(as_int(s, "input_shape", 0) for s in input_shape)
     (check or as_input)(np.empty(shape), "an input of input_shape")
     return shape
+
+
+# --- dtypes ----------------------------------------------------------------------------------
+
+FLOAT64 = np.dtype(np.float64)
+
+
+def result_dtype(dtype):
+    """The dtype of a mean or a gradient computed from values of NumPy dtype ``dtype``: a float
+    dtype stays (float32 in, float32 out), integers give float64 (docs/semantics.md, "Dtypes at
+    a glance")."""
+    return dtype if dtype.kind == "f" else FLOAT64
+
+
+def lowest(dtype):
+    """The smallest value of ``dtype``: what a padded cell of max pooling is worth (it never wins
+    over an input cell)."""
+    return -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+
+
+# --- planes ----------------------------------------------------------------------------------
+
+def planes(x):
+    """``x`` (..., H, W) viewed as (P, H, W), ``P`` the product of the leading axes."""
+    return x.reshape((-1,) + x.shape[-2:])
+
+
+def flat_planes(a):
+    """``a`` (P, ...) as (P, cells), also when P == 0."""
+    return a.reshape(len(a), prod(a.shape[1:]))
+
+
+# --- the settings of max pooling's backward pass and of average pooling ----------------------
+
+def check_ties(ties):
+    """``ties`` if it is one of :data:`TIES`, else a ``ValueError``."""
+    if ties not in TIES:
+        raise ValueError(f"ties must be one of {', '.join(map(repr, TIES))}, got {ties!r}")
+    return ties
+
+
+def max_backward_args(grad_output, x, pool_size, stride, padding, dilation, ceil_mode, ties):
+    """The checked arguments of a max pooling backward pass: x (..., H, W), its two
+    :class:`Axis`, and grad_output as a float array of shape (..., oh, ow)."""
+    x = as_input(x)
+    check_ties(ties)
+    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
+    return x, rows, cols, as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+
+
+def counts_padding(padding, count_include_pad):
+    """Do padded cells count in a window's divisor? Only numeric padding ever does."""
+    return bool(count_include_pad) and not isinstance(padding, str)
+
+
+@lru_cache(maxsize=1024)  # cached: every average pooling call asks for it
+def window_counts(rows, cols, include_pad):
+    """Cells per window: a number, or an (oh, ow) int array (read-only) when border windows
+    hold fewer. ``include_pad``: count padded cells too."""
+    d = rows.counts(include_pad)[:, None] * cols.counts(include_pad)[None, :]
+    if (d == d.flat[0]).all():
+        return int(d.flat[0])
+    d.flags.writeable = False
+    return d
+
+
+def avg_plan(shape, pool_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    """Checked settings of an average pooling of planes ``shape[-2:]``: the two :class:`Axis` and
+    the divisor of the window sums (``divisor_override``, or :func:`window_counts`)."""
+    if not isinstance(count_include_pad, (bool, np.bool_)):
+        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    rows, cols = plan(shape[-2:], pool_size, stride, padding, 1, ceil_mode)
+    if divisor_override is not None:
+        if as_int(divisor_override, "divisor_override") == 0:
+            raise ValueError("divisor_override must not be 0, got 0")
+        return rows, cols, divisor_override
+    return rows, cols, window_counts(rows, cols, counts_padding(padding, count_include_pad))
+
+
+# --- adaptive pooling ------------------------------------------------------------------------
+
+def bins(size, out):
+    """``(start, stop)`` of each of ``out`` adaptive bins over an axis of ``size`` cells."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def adaptive_bins(shape, output_size):
+    """The row bins and column bins of an adaptive pooling of planes ``shape = (..., H, W)``."""
+    oh, ow = as_pair(output_size, "output_size", 1)
+    return bins(shape[-2], oh), bins(shape[-1], ow)

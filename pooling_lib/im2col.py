@@ -6,13 +6,17 @@ becomes a reduction down each column; ``col2im`` adds columns back onto the inpu
 (cells shared by overlapping windows add up). Simple, but it copies the input ``K / (sh * sw)``
 times; ``pooling_lib.fast`` avoids that copy.
 
+:class:`Im2colMaxPool` and :class:`Im2colAvgPool` are the same as layers (what the course's
+benchmark times): the max layer keeps each window's winning row from forward to backward.
+
 Shapes: ``x`` is ``(..., H, W)``; columns are ``(..., K, L)``.
 """
 import numpy as np
 
-from .adaptive import first_max
-from .fast import first_valid_tap, flat_planes, grad_dtype, lowest, planes
-from .geometry import as_gradient, as_input, as_shape, plan
+from ._engine import first_max, first_valid_tap
+from .geometry import (as_gradient, as_input, as_shape, flat_planes, lowest, plan, planes,
+                       result_dtype)
+from .layers import Layer
 
 
 def window_index(rows, cols):
@@ -62,26 +66,39 @@ def winning_rows(x, pool_size, stride, padding, dilation):
     return columns, win
 
 
+def max_with_winners(x, pool_size, stride=None, padding=0, dilation=1):
+    """Max pooling through im2col, and where each maximum was: x (..., H, W) -> out (..., oh, ow)
+    and the winning row of every column, (P, L)."""
+    columns, win = winning_rows(x, pool_size, stride, padding, dilation)
+    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation)
+    out = np.take_along_axis(columns, win[:, None, :], axis=1)
+    return out.reshape(x.shape[:-2] + (rows.out, cols.out)), win
+
+
+def to_winners(grad, win, input_shape, pool_size, stride=None, padding=0, dilation=1):
+    """Gradient of max pooling through im2col: a one-hot column per window, folded back.
+    grad: (..., oh, ow), a checked gradient; win: (P, L) from :func:`max_with_winners`
+    -> (*input_shape)."""
+    g = flat_planes(planes(grad))  # (P, L)
+    rows, cols = plan(input_shape[-2:], pool_size, stride, padding, dilation)
+    grad_columns = np.zeros((len(g), rows.pool * cols.pool, g.shape[1]), result_dtype(g.dtype))
+    np.put_along_axis(grad_columns, win[:, None, :], g[:, None, :], axis=1)
+    return col2im(grad_columns, input_shape, pool_size, stride, padding, dilation)
+
+
 def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
     """Max pooling through im2col. x: (..., H, W) -> (..., oh, ow)."""
     if ceil_mode:
         raise ValueError("the im2col version supports ceil_mode=False only")
-    x = as_input(x)
-    columns, win = winning_rows(x, pool_size, stride, padding, dilation)
-    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation)
-    out = np.take_along_axis(columns, win[:, None, :], axis=1)
-    return out.reshape(x.shape[:-2] + (rows.out, cols.out))
+    return max_with_winners(as_input(x), pool_size, stride, padding, dilation)[0]
 
 
 def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilation=1):
     """Gradient of max pooling through im2col: a one-hot column per window, folded back."""
     x = as_input(x)
-    columns, win = winning_rows(x, pool_size, stride, padding, dilation)
-    rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation)
-    g = planes(as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out)))
-    grad_columns = np.zeros(columns.shape, grad_dtype(g))
-    np.put_along_axis(grad_columns, win[:, None, :], flat_planes(g)[:, None, :], axis=1)
-    return col2im(grad_columns, x.shape, pool_size, stride, padding, dilation)
+    out, win = max_with_winners(x, pool_size, stride, padding, dilation)
+    g = as_gradient(grad_output, out.shape)
+    return to_winners(g, win, x.shape, pool_size, stride, padding, dilation)
 
 
 def avg_pool2d(x, pool_size, stride=None, padding=0):
@@ -100,3 +117,39 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
     g = planes(as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))) / K
     grad_columns = np.broadcast_to(flat_planes(g)[:, None, :], (len(g), K, rows.out * cols.out))
     return col2im(grad_columns, shape, pool_size, stride, padding)
+
+
+class Im2colMaxPool(Layer):
+    """Max pooling through im2col as a layer; forward keeps the winners for backward.
+    forward: (..., H, W) -> (..., oh, ow); backward: the reverse."""
+
+    def __init__(self, pool_size, stride=None, padding=0, dilation=1):
+        super().__init__()
+        self.settings = dict(pool_size=pool_size, stride=stride, padding=padding, dilation=dilation)
+
+    def forward(self, input):
+        self.input = as_input(input)
+        self.output, self.win = max_with_winners(self.input, **self.settings)
+        return self.output
+
+    def backward(self, output_gradient, learning_rate=None):
+        return to_winners(self._output_gradient(output_gradient), self.win, self.input.shape,
+                          **self.settings)
+
+
+class Im2colAvgPool(Layer):
+    """Average pooling through im2col as a layer (padding counted).
+    forward: (..., H, W) -> (..., oh, ow); backward: the reverse."""
+
+    def __init__(self, pool_size, stride=None, padding=0):
+        super().__init__()
+        self.settings = dict(pool_size=pool_size, stride=stride, padding=padding)
+
+    def forward(self, input):
+        self.input = as_input(input)
+        self.output = avg_pool2d(self.input, **self.settings)
+        return self.output
+
+    def backward(self, output_gradient, learning_rate=None):
+        return avg_pool2d_backward(self._output_gradient(output_gradient), self.input.shape,
+                                   **self.settings)

@@ -6,10 +6,14 @@ rate is accepted and unused. A layer remembers what its backward pass needs from
 forward pass (for max pooling, which tap won each window), so it searches the windows once.
 
 Inputs: ``(H, W)``, ``(C, H, W)`` samples or ``(N, C, H, W)`` batches.
+
+:data:`MODES` maps the name of a pooling mode, ``"max"`` or ``"avg"``, to its functions and
+its layer: code that lets you choose the mode looks it up there.
 """
+from typing import NamedTuple
 
 from . import fast
-from .geometry import as_gradient, as_input, plan
+from .geometry import as_gradient, as_input, avg_plan, check_ties, plan
 
 
 POOL_DEFAULTS = dict(stride=None, padding=0, dilation=1, ceil_mode=False, count_include_pad=True,
@@ -37,6 +41,16 @@ class Layer:
                           if k not in POOL_DEFAULTS or v != POOL_DEFAULTS[k])
         return f"{type(self).__name__}({shown})"
 
+    def _keep_input(self, input):
+        """Keep ``input`` (checked) for the backward pass, and return the layer's settings
+        checked for its shape (``self._check_settings(shape)``, run again only when the plane
+        shape (H, W) changes)."""
+        self.input = as_input(input)
+        if self.input.shape[-2:] != getattr(self, "plane_shape", None):
+            self.checked_settings = self._check_settings(self.input.shape)
+            self.plane_shape = self.input.shape[-2:]
+        return self.checked_settings
+
     def _output_gradient(self, output_gradient):
         """``output_gradient`` checked against the output of the last forward pass."""
         if self.output is None:
@@ -53,13 +67,14 @@ class MaxPool(Layer):
         super().__init__()
         self.settings = dict(pool_size=pool_size, stride=stride, padding=padding,
                              dilation=dilation, ceil_mode=ceil_mode)
-        self.ties = fast.check_ties(ties)
+        self.ties = check_ties(ties)
+
+    def _check_settings(self, shape):
+        return plan(shape[-2:], **self.settings)
 
     def forward(self, input):
-        self.input = as_input(input)
-        if self.input.shape[-2:] != getattr(self, "plane_shape", None):
-            self.rows, self.cols = plan(self.input.shape[-2:], **self.settings)
-            self.plane_shape = self.input.shape[-2:]
+        self.rows, self.cols = self._keep_input(input)
+        # the winners found here serve backward too: the windows are searched once
         self.output, self.winners = fast.max_search(self.input, self.rows, self.cols, self.ties)
         return self.output
 
@@ -79,14 +94,25 @@ class AvgPool(Layer):
                              ceil_mode=ceil_mode, count_include_pad=count_include_pad,
                              divisor_override=None)
 
+    def _check_settings(self, shape):
+        return avg_plan(shape, **self.settings)
+
     def forward(self, input):
-        self.input = as_input(input)
-        if self.input.shape[-2:] != getattr(self, "plane_shape", None):
-            self.rows, self.cols, self.divisor = fast.avg_setup(self.input.shape, **self.settings)
-            self.plane_shape = self.input.shape[-2:]
+        self.rows, self.cols, self.divisor = self._keep_input(input)
         self.output = fast.avg_forward(self.input, self.rows, self.cols, self.divisor)
         return self.output
 
     def backward(self, output_gradient, learning_rate=None):
-        g = self._output_gradient(output_gradient)
-        return fast.avg_backward(g, self.rows, self.cols, self.divisor, self.input.shape)
+        return fast.avg_backward(self._output_gradient(output_gradient), self.rows, self.cols,
+                                 self.divisor, self.input.shape)
+
+
+class Mode(NamedTuple):
+    """One pooling mode: its forward and backward functions and its layer class."""
+    forward: object   # (x, pool_size, stride=None, padding=0, ...) -> (..., oh, ow)
+    backward: object  # max: (grad_output, x, ...); avg: (grad_output, input_shape, ...)
+    layer: type
+
+
+MODES = {"max": Mode(fast.max_pool2d, fast.max_pool2d_backward, MaxPool),
+         "avg": Mode(fast.avg_pool2d, fast.avg_pool2d_backward, AvgPool)}

@@ -5,17 +5,14 @@ Shapes: ``x`` is ``(L,)``, ``(C, L)`` or ``(N, C, L)``; outputs keep the leading
 ``"valid"``/``"same"``); the rules are those of the 2-D functions along one axis.
 """
 from . import fast
-from .geometry import as_array, as_int, as_shape
+from .geometry import as_array_of_rank, as_int, as_shape
 
 RANKS_1D = "(L,), (C, L) or (N, C, L)"
 
 
 def lift(x, name="x"):
     """x (..., L) as (..., 1, L), after checking it has 1 to 3 axes."""
-    x = as_array(x, name)
-    if x.ndim not in (1, 2, 3):
-        raise ValueError(f"{name} must have shape {RANKS_1D}, got shape {x.shape} ({x.ndim} axes)")
-    return x[..., None, :]
+    return as_array_of_rank(x, name, (1, 2, 3), RANKS_1D)[..., None, :]
 
 
 def settings(pool_size, stride, padding, **more):

@@ -8,9 +8,8 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
-from .adaptive import adaptive_bins
-from .fast import avg_setup, grad_dtype, max_backward_setup
-from .geometry import as_gradient, as_input, as_shape, plan
+from .geometry import (adaptive_bins, as_gradient, as_input, as_shape, avg_plan, counts_padding,
+                       max_backward_args, plan, result_dtype)
 
 
 def window_cells(rows, cols, i, j):
@@ -25,12 +24,30 @@ def window_cells(rows, cols, i, j):
     return cells
 
 
+def bin_cells(row_bin, col_bin):
+    """The input cells ``(h, w)`` of the adaptive bin ``rows [h0, h1) x columns [w0, w1)``."""
+    (h0, h1), (w0, w1) = row_bin, col_bin
+    return [(h, w) for h in range(h0, h1) for w in range(w0, w1)]
+
+
+def every_window(x, n_rows, n_cols, cells):
+    """Yield ``(plane index, i, j, cells(i, j))`` for each window (i, j) of an ``n_rows`` x
+    ``n_cols`` output, on every plane of x (..., H, W)."""
+    for p in np.ndindex(x.shape[:-2]):
+        for i in range(n_rows):
+            for j in range(n_cols):
+                yield p, i, j, cells(i, j)
+
+
 def windows(x, rows, cols):
     """Yield ``(plane index, i, j, cells)`` for every window of every plane of x (..., H, W)."""
-    for p in np.ndindex(x.shape[:-2]):
-        for i in range(rows.out):
-            for j in range(cols.out):
-                yield p, i, j, window_cells(rows, cols, i, j)
+    return every_window(x, rows.out, cols.out, lambda i, j: window_cells(rows, cols, i, j))
+
+
+def adaptive_windows(x, row_bins, col_bins):
+    """Yield ``(plane index, i, j, cells)`` for every adaptive bin of every plane of x."""
+    return every_window(x, len(row_bins), len(col_bins),
+                        lambda i, j: bin_cells(row_bins[i], col_bins[j]))
 
 
 def is_nan(value):
@@ -57,26 +74,40 @@ def tied_cells(plane, cells):
     return [c for c in cells if plane[c] == top or (is_nan(top) and is_nan(plane[c]))]
 
 
+def cell_sum(plane, cells, dtype):
+    """The values of ``plane`` at ``cells``, added one by one in ``dtype``."""
+    total = dtype.type(0)
+    for h, w in cells:
+        total += plane[h, w]
+    return total
+
+
+def maxima(x, out_shape, all_windows, return_indices):
+    """The winner of each window in ``all_windows`` (:func:`windows`, :func:`adaptive_windows`):
+    values (..., oh, ow) of x's dtype [, int64 indices ``h * W + w``]; ``out_shape = (oh, ow)``."""
+    out = np.zeros(x.shape[:-2] + out_shape, x.dtype)
+    indices = np.zeros(out.shape, np.int64)
+    for p, i, j, cells in all_windows:
+        h, w = winner(x[p], cells)
+        out[p + (i, j)] = x[p + (h, w)]
+        indices[p + (i, j)] = h * x.shape[-1] + w
+    return (out, indices) if return_indices else out
+
+
 def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                return_indices=False):
     """Max pooling with loops. x: (..., H, W) -> (..., oh, ow) [, int64 indices]."""
     x = as_input(x)
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
-    out = np.zeros(x.shape[:-2] + (rows.out, cols.out), x.dtype)
-    indices = np.zeros(out.shape, np.int64)
-    for p, i, j, cells in windows(x, rows, cols):
-        h, w = winner(x[p], cells)
-        out[p + (i, j)] = x[p + (h, w)]
-        indices[p + (i, j)] = h * cols.size + w
-    return (out, indices) if return_indices else out
+    return maxima(x, (rows.out, cols.out), windows(x, rows, cols), return_indices)
 
 
 def max_pool2d_backward(grad_output, x, pool_size, stride=None, padding=0, dilation=1,
                         ceil_mode=False, ties="first"):
     """Gradient of max pooling with loops: each window's gradient goes to its winner(s)."""
-    x, rows, cols, grad = max_backward_setup(grad_output, x, pool_size, stride, padding, dilation,
-                                             ceil_mode, ties)
-    grad_input = np.zeros(x.shape, grad_dtype(grad))
+    x, rows, cols, grad = max_backward_args(grad_output, x, pool_size, stride, padding, dilation,
+                                            ceil_mode, ties)
+    grad_input = np.zeros(x.shape, result_dtype(grad.dtype))
     for p, i, j, cells in windows(x, rows, cols):
         g = grad[p + (i, j)]
         if ties in ("first", "last"):
@@ -110,16 +141,13 @@ def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_incl
                divisor_override=None):
     """Average pooling with loops. x: (..., H, W) -> (..., oh, ow)."""
     x = as_input(x)
-    rows, cols, _ = avg_setup(x.shape, pool_size, stride, padding, ceil_mode,
-                              count_include_pad, divisor_override)
-    include_pad = count_include_pad and not isinstance(padding, str)
-    out = np.zeros(x.shape[:-2] + (rows.out, cols.out),
-                   x.dtype if x.dtype.kind == "f" else np.float64)
+    rows, cols, _ = avg_plan(x.shape, pool_size, stride, padding, ceil_mode,
+                             count_include_pad, divisor_override)
+    include_pad = counts_padding(padding, count_include_pad)
+    out = np.zeros(x.shape[:-2] + (rows.out, cols.out), result_dtype(x.dtype))
     for p, i, j, cells in windows(x, rows, cols):
-        total = out.dtype.type(0)
-        for h, w in cells:
-            total += x[p + (h, w)]
-        out[p + (i, j)] = total / divisor(rows, cols, i, j, cells, include_pad, divisor_override)
+        out[p + (i, j)] = cell_sum(x[p], cells, out.dtype) / divisor(
+            rows, cols, i, j, cells, include_pad, divisor_override)
     return out
 
 
@@ -127,11 +155,11 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
                         ceil_mode=False, count_include_pad=True, divisor_override=None):
     """Gradient of average pooling with loops: each window spreads grad / divisor over its cells."""
     shape = as_shape(input_shape)
-    rows, cols, _ = avg_setup(shape, pool_size, stride, padding, ceil_mode,
-                              count_include_pad, divisor_override)
-    include_pad = count_include_pad and not isinstance(padding, str)
+    rows, cols, _ = avg_plan(shape, pool_size, stride, padding, ceil_mode,
+                             count_include_pad, divisor_override)
+    include_pad = counts_padding(padding, count_include_pad)
     grad = as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))
-    grad_input = np.zeros(shape, grad_dtype(grad))
+    grad_input = np.zeros(shape, result_dtype(grad.dtype))
     for p, i, j, cells in windows(grad_input, rows, cols):
         share = grad[p + (i, j)] / divisor(rows, cols, i, j, cells, include_pad, divisor_override)
         for h, w in cells:
@@ -143,30 +171,15 @@ def adaptive_max_pool2d(x, output_size, return_indices=False):
     """Adaptive max pooling with loops: the winner of each bin, as in max pooling."""
     x = as_input(x)
     row_bins, col_bins = adaptive_bins(x.shape, output_size)
-    out = np.zeros(x.shape[:-2] + (len(row_bins), len(col_bins)), x.dtype)
-    indices = np.zeros(out.shape, np.int64)
-    for p in np.ndindex(x.shape[:-2]):
-        for i, (h0, h1) in enumerate(row_bins):
-            for j, (w0, w1) in enumerate(col_bins):
-                cells = [(h, w) for h in range(h0, h1) for w in range(w0, w1)]
-                h, w = winner(x[p], cells)
-                out[p + (i, j)] = x[p + (h, w)]
-                indices[p + (i, j)] = h * x.shape[-1] + w
-    return (out, indices) if return_indices else out
+    return maxima(x, (len(row_bins), len(col_bins)), adaptive_windows(x, row_bins, col_bins),
+                  return_indices)
 
 
 def adaptive_avg_pool2d(x, output_size):
     """Adaptive average pooling with loops: the mean of each bin."""
     x = as_input(x)
     row_bins, col_bins = adaptive_bins(x.shape, output_size)
-    out = np.zeros(x.shape[:-2] + (len(row_bins), len(col_bins)),
-                   x.dtype if x.dtype.kind == "f" else np.float64)
-    for p in np.ndindex(x.shape[:-2]):
-        for i, (h0, h1) in enumerate(row_bins):
-            for j, (w0, w1) in enumerate(col_bins):
-                total = out.dtype.type(0)
-                for h in range(h0, h1):
-                    for w in range(w0, w1):
-                        total += x[p + (h, w)]
-                out[p + (i, j)] = total / ((h1 - h0) * (w1 - w0))
+    out = np.zeros(x.shape[:-2] + (len(row_bins), len(col_bins)), result_dtype(x.dtype))
+    for p, i, j, cells in adaptive_windows(x, row_bins, col_bins):
+        out[p + (i, j)] = cell_sum(x[p], cells, out.dtype) / len(cells)
     return out

@@ -1,7 +1,8 @@
 """Time pooling four ways: a per-window loop, im2col, pooling_lib and (if installed) PyTorch.
 
 Notebook 06 and ``benchmarks/bench_pooling.py`` share this module. Every way is a layer with
-``forward(x)`` and ``backward(grad, learning_rate)`` on ``(N, C, H, W)`` arrays, no padding.
+``forward(x)`` and ``backward(grad, learning_rate)`` on ``(N, C, H, W)`` arrays, no padding:
+:data:`LAYERS` names them by mode (the im2col layers are ``pooling_lib.im2col``'s own).
 :func:`compare` times them on configs ``(N, C, H, W, pool, stride)`` and returns one row per
 config, mode, dtype and pass; :func:`format_table` prints rows, :func:`plot_timings` draws them
 on a log scale. Timings change from run to run: compare them within one run only.
@@ -10,11 +11,13 @@ PyTorch is used when ``import torch`` works (on one thread); it is never require
 import statistics
 import time
 import timeit
+from itertools import product
 
 import numpy as np
 
 from .. import im2col
-from ..layers import AvgPool, MaxPool
+from ..geometry import plan
+from ..layers import MODES
 
 METHODS = ("pooling_lib", "im2col", "loop", "torch")   # the columns of a row, in table order
 PASSES = ("forward", "fwd+bwd")
@@ -36,7 +39,7 @@ class LoopMaxPool:
         self.input = x
         N, C, H, W = x.shape
         k, s = self.pool, self.stride
-        out = np.empty((N, C, (H - k) // s + 1, (W - k) // s + 1), x.dtype)
+        out = np.empty((N, C) + output_shape(H, W, k, s), x.dtype)
         for n in range(N):
             for c in range(C):
                 for i in range(out.shape[2]):
@@ -66,36 +69,24 @@ class LoopAvgPool(LoopMaxPool):
     def backward(self, grad, learning_rate=None):
         k, s = self.pool, self.stride
         grad_input = np.zeros_like(self.input)
-        N, C, oh, ow = grad.shape
+        oh, ow = grad.shape[2:]
         for i in range(oh):
             for j in range(ow):
                 grad_input[:, :, i * s:i * s + k, j * s:j * s + k] += grad[:, :, i:i + 1, j:j + 1] / k**2
         return grad_input
 
 
-class Im2colPool:
-    """im2col forward; the backward reuses the winners found by forward."""
+LAYERS = {  # the layer class of every NumPy method, by mode (PyTorch's: torch_layer)
+    "max": {"pooling_lib": MODES["max"].layer, "im2col": im2col.Im2colMaxPool, "loop": LoopMaxPool},
+    "avg": {"pooling_lib": MODES["avg"].layer, "im2col": im2col.Im2colAvgPool, "loop": LoopAvgPool},
+}
+TORCH_FUNCTIONS = {"max": "max_pool2d", "avg": "avg_pool2d"}  # in torch.nn.functional
 
-    def __init__(self, mode, pool, stride):
-        self.mode, self.pool, self.stride = mode, pool, stride
 
-    def forward(self, x):
-        self.input = x
-        if self.mode == "avg":
-            return im2col.avg_pool2d(x, self.pool, self.stride)
-        columns, self.win = im2col.winning_rows(x, self.pool, self.stride, 0, 1)
-        N, C, H, W = x.shape
-        out = np.take_along_axis(columns, self.win[:, None, :], axis=1)
-        return out.reshape(N, C, (H - self.pool) // self.stride + 1, -1)
-
-    def backward(self, grad, learning_rate=None):
-        if self.mode == "avg":
-            return im2col.avg_pool2d_backward(grad, self.input.shape, self.pool, self.stride)
-        K = self.pool ** 2
-        g = grad.reshape(-1, 1, self.win.shape[1])
-        columns = np.zeros((len(g), K, g.shape[2]), grad.dtype)
-        np.put_along_axis(columns, self.win[:, None, :], g, axis=1)
-        return im2col.col2im(columns, self.input.shape, self.pool, self.stride)
+def output_shape(H, W, pool, stride):
+    """``(oh, ow)``: how many ``pool`` x ``pool`` windows at ``stride`` fit in H x W (no padding)."""
+    rows, cols = plan((H, W), pool, stride)
+    return rows.out, cols.out
 
 
 def torch_layer(mode, pool, stride):
@@ -105,7 +96,7 @@ def torch_layer(mode, pool, stride):
     except ImportError:
         return None
     torch.set_num_threads(1)
-    fn = torch.nn.functional.max_pool2d if mode == "max" else torch.nn.functional.avg_pool2d
+    fn = getattr(torch.nn.functional, TORCH_FUNCTIONS[mode])
 
     class TorchPool:
         def forward(self, x):
@@ -184,13 +175,11 @@ def run(config, mode, dtype, budget, runs=3):
     N, C, H, W, pool, stride = config
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
-    oh, ow = (H - pool) // stride + 1, (W - pool) // stride + 1
-    grad = rng.standard_normal((N, C, oh, ow)).astype(dtype)
-    ours = MaxPool(pool, stride) if mode == "max" else AvgPool(pool, stride)
-    loop = (LoopMaxPool if mode == "max" else LoopAvgPool)(pool, stride)
-    times = [measure("pooling_lib", ours, x, grad, budget, runs=runs),
-             measure("im2col", Im2colPool(mode, pool, stride), x, grad, budget, runs=runs),
-             measure("loop", loop, x[:1], grad[:1], min(budget, 0.5), scale=N, runs=runs)]
+    grad = rng.standard_normal((N, C) + output_shape(H, W, pool, stride)).astype(dtype)
+    layer = {method: make(pool, stride) for method, make in LAYERS[mode].items()}
+    times = [measure("pooling_lib", layer["pooling_lib"], x, grad, budget, runs=runs),
+             measure("im2col", layer["im2col"], x, grad, budget, runs=runs),
+             measure("loop", layer["loop"], x[:1], grad[:1], min(budget, 0.5), scale=N, runs=runs)]
     torch = torch_layer(mode, pool, stride)
     if torch is not None:
         layer, to_tensor = torch
@@ -206,14 +195,11 @@ def compare(configs, modes=("max",), dtypes=(np.float64,), budget=0.05, runs=3):
     :data:`METHODS`: median seconds, or None for a method that cannot run here (torch).
     Each median takes at least ``runs`` runs and about ``budget`` seconds."""
     rows = []
-    for config in configs:
-        for mode in modes:
-            for dtype in dtypes:
-                times = {name: (f, b) for name, f, b in run(tuple(config), mode, dtype, budget, runs)}
-                for p, label in enumerate(PASSES):
-                    rows.append({"config": tuple(config), "mode": mode,
-                                 "dtype": np.dtype(dtype).name, "pass": label,
-                                 **{m: times[m][p] if m in times else None for m in METHODS}})
+    for config, mode, dtype in product(map(tuple, configs), modes, dtypes):
+        times = {name: (f, b) for name, f, b in run(config, mode, dtype, budget, runs)}
+        for p, label in enumerate(PASSES):
+            rows.append({"config": config, "mode": mode, "dtype": np.dtype(dtype).name,
+                         "pass": label, **{m: times[m][p] if m in times else None for m in METHODS}})
     return rows
 
 

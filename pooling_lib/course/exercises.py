@@ -9,7 +9,10 @@ import math
 import numpy as np
 
 from .. import fast
-from ..geometry import plan
+from ..geometry import formula_size, plan
+from ..layers import MODES
+
+OTHER_MODE = {"max": "avg", "avg": "max"}  # the mode a student may have mixed up with this one
 
 
 class Feedback:
@@ -52,8 +55,9 @@ def output_size_working(size, pool_size, stride, padding=0, dilation=1, ceil_mod
     pad = f" + 2·{padding}" if padding not in (0, "valid") else ""
     rounding = "ceil" if ceil_mode else "floor"
     formula = f"{rounding}(({size}{pad} − {eff}) / {stride}) + 1"
-    span = size + 2 * (padding if pad else 0) - (dilation * (pool_size - 1) + 1)
-    if ceil_mode and -(-span // stride) + 1 > out:  # SPEC's rule dropped the last window
+    # with ceil_mode, the last window is dropped when it would start past the input and the left
+    # padding (docs/semantics.md, "Output size"): then the formula gives one more than ``out``
+    if ceil_mode and formula_size(size, pool_size, stride, padding, dilation, ceil_mode) > out:
         return f"{formula} = {out + 1}, minus the last window, which would start past the input: {out}"
     return f"{formula} = {out}"
 
@@ -61,10 +65,9 @@ def output_size_working(size, pool_size, stride, padding=0, dilation=1, ceil_mod
 def _size_mistakes(size, pool, stride, padding, dilation, ceil_mode):
     """(wrong answer, what it tells) for the usual slips in the output-size formula."""
     eff = dilation * (pool - 1) + 1
-    span = size + 2 * padding - eff
-    down, up = span // stride + 1, -(-span // stride) + 1
+    down, up = (formula_size(size, pool, stride, padding, dilation, c) for c in (False, True))
     return [
-        (span // stride, "You left out the + 1: the first window counts too, before any stride."),
+        (down - 1, "You left out the + 1: the first window counts too, before any stride."),
         (up if not ceil_mode else down,
          "Check the rounding: a window that would stick out past the input is dropped (floor)."
          if not ceil_mode else "With ceil_mode the last, partial window is kept: round up."),
@@ -119,8 +122,7 @@ def check_pooled(answer, x, pool_size, stride=None, mode="max"):
     if unanswered(answer):
         return TODO
     x = np.asarray(x)
-    pool = fast.max_pool2d if mode == "max" else fast.avg_pool2d
-    other = fast.avg_pool2d if mode == "max" else fast.max_pool2d
+    pool, other = MODES[mode].forward, MODES[OTHER_MODE[mode]].forward
     expected = pool(x, pool_size, stride)
     try:
         answer = np.asarray(answer, dtype=float)
@@ -179,7 +181,7 @@ def check_forward(student, mode="max"):
     """Does the student's forward pass (function or layer class) match ``pooling_lib``?"""
     if unanswered(student):
         return TODO
-    reference = fast.max_pool2d if mode == "max" else fast.avg_pool2d
+    reference = MODES[mode].forward
     for x, pool, stride in cases():
         try:
             result = _call(student, x, pool, stride)
@@ -318,8 +320,7 @@ def check_reshape_pool(student, mode="max"):
     if unanswered(student):
         return TODO
     rng = np.random.default_rng(0)
-    pool, other = (fast.max_pool2d, fast.avg_pool2d) if mode == "max" else (fast.avg_pool2d,
-                                                                              fast.max_pool2d)
+    pool, other = MODES[mode].forward, MODES[OTHER_MODE[mode]].forward
     reduce = (lambda t, axes: t.max(axis=axes)) if mode == "max" else \
         (lambda t, axes: t.mean(axis=axes))
     for shape, k in RESHAPE_CASES:

@@ -1,4 +1,4 @@
-"""Every refusal in SPEC.md: a ValueError / TypeError that names the parameter and the value."""
+"""Every refusal in docs/semantics.md: a ValueError / TypeError that names the parameter and the value."""
 import numpy as np
 import pytest
 

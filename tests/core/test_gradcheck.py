@@ -1,4 +1,4 @@
-"""Numerical gradient checks (SPEC: centred differences, h = 1e-5, relative error < 1e-7)."""
+"""Numerical gradient checks (docs/semantics.md: centred differences, h = 1e-5, relative error < 1e-7)."""
 import numpy as np
 import pytest
 
@@ -56,7 +56,7 @@ def test_layers_pass_the_gradient_check():
 
 
 def test_the_numerical_gradient_of_max_at_a_tie_is_half_and_no_policy_matches_it():
-    # The lesson of SPEC: at a tie, nudging either cell up makes it the max, nudging it down
+    # The lesson of docs/semantics.md: at a tie, nudging either cell up makes it the max, nudging it down
     # leaves the other one: the centred difference sees half a slope on each tied cell.
     x = np.array([[1.0, 1.0], [0.0, 0.0]])
     numeric = pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2), x, [[1.0]])

@@ -125,3 +125,21 @@ def test_show_im2col_draws_the_column_matrix_and_its_reduction():
     padded = show_im2col(EXAMPLE, 3, stride=2, padding=1, mode="avg").grids[1]
     np.testing.assert_array_equal(padded.values, im2col.im2col(EXAMPLE, 3, 2, 1))  # padding: 0
     assert np.isneginf(show_im2col(EXAMPLE, 3, stride=2, padding=1).grids[1].values).sum() == 11
+
+
+@pytest.mark.parametrize("settings", [dict(pool_size=3, stride=2), dict(pool_size=2, stride=1, padding=1),
+                                      dict(pool_size=(2, 3), stride=(1, 2))])
+def test_im2col_layers_give_the_functions_results(settings):
+    rng = np.random.default_rng(7)
+    x = rng.integers(-2, 3, (2, 3, 7, 8)).astype(float)   # ties: the first maximum must win
+    layer = im2col.Im2colMaxPool(**settings)
+    out = layer.forward(x)
+    np.testing.assert_array_equal(out, im2col.max_pool2d(x, **settings))
+    grad = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(layer.backward(grad, 0.1), im2col.max_pool2d_backward(grad, x, **settings))
+    np.testing.assert_allclose(layer.backward(grad), pl.max_pool2d_backward(grad, x, **settings))
+    average = im2col.Im2colAvgPool(**settings)
+    np.testing.assert_array_equal(average.forward(x), im2col.avg_pool2d(x, **settings))
+    np.testing.assert_allclose(average.backward(grad), pl.avg_pool2d_backward(grad, x.shape, **settings))
+    with pytest.raises(ValueError, match="before forward"):
+        im2col.Im2colMaxPool(2).backward(grad)

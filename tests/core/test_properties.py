@@ -4,15 +4,16 @@ import pytest
 from hypothesis import assume, given, strategies as st
 
 import pooling_lib as pl
-from pooling_lib import fast, im2col, reference
+from pooling_lib import _engine, im2col, reference
+from pooling_lib.geometry import TIES
 
 
 @pytest.fixture(params=["small-input path", "separable path"])
 def path(request, monkeypatch):
     """Run a test through both code paths of the fast functions."""
     if request.param == "separable path":
-        monkeypatch.setattr(fast, "SMALL", -1)
-        monkeypatch.setattr(fast, "CHUNK_BYTES", 64)  # several chunks even for tiny inputs
+        monkeypatch.setattr(_engine, "SMALL", -1)
+        monkeypatch.setattr(_engine, "CHUNK_BYTES", 64)  # several chunks even for tiny inputs
     return request.param
 
 
@@ -50,7 +51,7 @@ def max_settings(draw):
 
 
 def refused(call):
-    """Run call(); None if the settings are refused (with a ValueError), as SPEC requires."""
+    """Run call(); None if the settings are refused (with a ValueError), as docs/semantics.md requires."""
     try:
         return call()
     except ValueError:
@@ -62,7 +63,7 @@ def same(a, b):
     np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-12, equal_nan=True)
 
 
-@given(x=inputs(), s=max_settings(), ties=st.sampled_from(fast.TIES))
+@given(x=inputs(), s=max_settings(), ties=st.sampled_from(TIES))
 def test_max_pool_matches_the_loops(path, x, s, ties):
     expected = refused(lambda: reference.max_pool2d(x, **s, return_indices=True))
     if expected is None:
@@ -152,7 +153,7 @@ def test_col2im_adds_back_what_im2col_unfolded(x, pool, stride):
     np.testing.assert_array_equal(counts, expected)
 
 
-@given(x=inputs(), s=max_settings(), ties=st.sampled_from(fast.TIES))
+@given(x=inputs(), s=max_settings(), ties=st.sampled_from(TIES))
 def test_max_layer_matches_the_functions(path, x, s, ties):
     layer = pl.MaxPool(**s, ties=ties)
     out = refused(lambda: layer.forward(x))

@@ -1,4 +1,4 @@
-"""The examples and rules of SPEC.md, one by one."""
+"""The examples and rules of docs/semantics.md, one by one."""
 import numpy as np
 import pytest
 
@@ -11,7 +11,7 @@ FUNCTIONS = [pytest.param(pl, id="fast"), pytest.param(reference, id="reference"
 @pytest.mark.parametrize("size, pool, stride, padding, ceil_mode, expected", [
     (4, 2, 1, 0, False, 3),      # 4x4 input, 2x2 region, stride 1: 3 x 3 = 9 pools
     (4, 2, 2, 0, False, 2),      # stride 2: 2 x 2 = 4 pools
-    (4, 2, 3, 1, True, 2),       # SPEC's ceil_mode example: 2, not 3
+    (4, 2, 3, 1, True, 2),       # the ceil_mode example of docs/semantics.md: 2, not 3
     (5, 2, 2, 0, False, 2),      # uneven sizes are floored ...
     (5, 2, 2, 0, True, 3),       # ... or ceiled
     (7, 3, 2, 1, False, 4),

@@ -47,7 +47,7 @@ def test_loop_layers_match_pooling_lib_forward_and_backward(pool, stride):
 def test_im2col_layer_matches_pooling_lib(mode):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 9, 7))
-    layer, ours = B.Im2colPool(mode, 3, 2), (pl.MaxPool if mode == "max" else pl.AvgPool)(3, 2)
+    layer, ours = B.LAYERS[mode]["im2col"](3, 2), (pl.MaxPool if mode == "max" else pl.AvgPool)(3, 2)
     np.testing.assert_allclose(layer.forward(x), ours.forward(x))
     grad = rng.standard_normal(ours.output.shape)
     np.testing.assert_allclose(layer.backward(grad), ours.backward(grad))
