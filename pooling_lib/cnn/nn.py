@@ -324,13 +324,14 @@ def confusion_matrix(labels, predictions, classes=10):
 
 
 def train(network, x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE,
-          seed=0, progress=None, test=None):
+          seed=0, progress=None, test=None, keep_history=True):
     """Minibatch gradient descent on softmax cross-entropy, the batches shuffled by ``seed``.
 
     x: (N, ...), y: (N,) ints; ``test``: optional (x_test, y_test); ``progress``: called with a
     :class:`Progress` after every batch. Returns the history, a dict of per-epoch lists
     ``train_loss``, ``train_accuracy`` (and ``test_loss``, ``test_accuracy`` with ``test``),
-    measured on the whole sets after each epoch.
+    measured on the whole sets after each epoch. ``keep_history=False`` skips those
+    measurements (about a fifth of the time on the digits) and returns an empty history.
     """
     if epochs < 1 or batch_size < 1 or not learning_rate > 0:
         raise ValueError(f"epochs and batch_size must be >= 1 and learning_rate > 0, "
@@ -348,7 +349,7 @@ def train(network, x, y, epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEA
                 i = order[start:start + batch_size]
                 loss = criterion.loss(network.forward(x[i]), y[i])
                 network.backward(criterion.gradient(), learning_rate)
-                if batch == batches:
+                if batch == batches and keep_history:
                     record(history, network, sets)
                 if progress:
                     progress(Progress(epoch, epochs, batch, batches, float(loss), history))

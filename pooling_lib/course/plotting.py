@@ -553,7 +553,7 @@ def show_pools(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     cells = list(np.ndindex(out.shape))
     colours = [OKABE_ITO[n % len(OKABE_ITO)] for n in range(len(cells))]
     for n, (i, j) in enumerate(cells):
-        grid = board.grid(x.shape, pad, f"pool {n + 1} \u2192 {format_decimal(out[i, j])}",
+        grid = board.grid(x.shape, pad, f"pool {n} \u2192 {format_decimal(out[i, j])}",
                           new_row=(j == 0))
         grid.show(x, lo, hi)
         grid.label_padding(padding_label(pooling))

@@ -157,3 +157,9 @@ def test_settings_pooling_lib_refuses_raise_value_error():
         P.Pooling("avg", 2, dilation=2).forward(np.ones((4, 4)))
     with pytest.raises(ValueError, match="mode"):
         P.Pooling("median", 2).axes((4, 4))
+
+
+def test_pools_are_numbered_from_0_as_the_code_counts():
+    board = P.show_pools(np.arange(16).reshape(4, 4), 2, stride=2)
+    titles = [t.get_text() for t in board.ax.texts if t.get_text().startswith("pool ")]
+    assert [t.split()[1] for t in titles] == ["0", "1", "2", "3"]
