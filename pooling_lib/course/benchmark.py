@@ -161,11 +161,12 @@ def window_steps(x, pool, stride, number=2000):
     """``{statement: seconds}``: the steps of :class:`LoopMaxPool`'s loop body for one window
     of ``x`` (N, C, H, W), each timed alone (best of 5 repeats of ``number`` runs)."""
     k, s = pool, stride
-    names = {"x": x, "n": 0, "c": 0, "i": 1, "j": 1, "k": k, "s": s, "out": np.empty(x.shape)}
+    names = {"np": np, "x": x, "n": 0, "c": 0, "i": 1, "j": 1, "k": k, "s": s,
+             "out": np.empty(x.shape)}
     names["window"] = x[0, 0, s:s + k, s:s + k]
-    names["m"] = names["window"].max()
+    names["m"] = np.max(names["window"])
     return {code: min(timeit.repeat(code, globals=names, number=number, repeat=5)) / number
-            for code in ("x[n, c, i*s:i*s + k, j*s:j*s + k]", "window.max()", "out[n, c, i, j] = m")}
+            for code in ("x[n, c, i*s:i*s + k, j*s:j*s + k]", "np.max(window)", "out[n, c, i, j] = m")}
 
 
 def run(config, mode, dtype, budget, runs=3):
@@ -205,8 +206,9 @@ def compare(configs, modes=("max",), dtypes=(np.float64,), budget=0.05, runs=3):
 
 # --- showing the numbers -------------------------------------------------------------------------
 
-HEADER = (f"{'N,C,H,W,pool,stride':<24}{'mode':<5}{'dtype':<8}{'pass':<9}"
-          f"{'ours':>10}{'im2col':>10}{'loop':>12}{'torch':>10}{'ours/torch':>11}{'loop/ours':>10}")
+HEADER = (f"{'N,C,H,W,pool,stride':<24}{'mode':<5}{'dtype':<8}{'pass':<9}"  # times in µs
+          f"{'ours µs':>10}{'im2col µs':>10}{'loop µs':>12}{'torch µs':>10}{'ours/torch':>11}"
+          f"{'loop/ours':>10}")
 
 
 def format_rows(rows):

@@ -95,8 +95,9 @@ def test_cli_prints_the_table(capsys, no_torch):
     script().main(["--quick", "--config", "0"])
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].startswith(f"numpy {np.__version__}")
-    assert lines[1].split() == ["N,C,H,W,pool,stride", "mode", "dtype", "pass", "ours", "im2col",
-                                "loop", "torch", "ours/torch", "loop/ours"]
+    assert lines[1].split() == ["N,C,H,W,pool,stride", "mode", "dtype", "pass", "ours", "µs",
+                                "im2col", "µs", "loop", "µs", "torch", "µs", "ours/torch",
+                                "loop/ours"]
     body = [line.split() for line in lines[3:]]
     assert len(body) == 8                              # max/avg × float32/float64 × 2 passes
     assert {(b[1], b[2], b[3]) for b in body} == {(m, d, p) for m in ("max", "avg")
