@@ -1,0 +1,8 @@
+"""The course wing: what the notebooks show and the tools around them.
+
+``plotting`` (pictures), ``widgets`` (the explorers), ``exercises`` (the ``check_…``
+functions), ``figures`` (remakes img/), ``benchmark`` (timings), and the tools run as
+``python -m pooling_lib.course.<tool>``: ``export`` (pages, offline and live slides),
+``navigation`` (badges and links), with ``repo`` naming the repository's folders and address.
+It uses the core; the core never uses it.
+"""
