@@ -293,7 +293,7 @@ def bar_figure(panels):
             first = y
             for name, seconds in times.items():
                 ax.barh(y, seconds - low, left=low, height=0.8, color=colours[name])
-                ax.text(seconds * 1.15, y, format_time(seconds), va="center", fontsize=8)
+                ax.text(seconds * 1.15, y, format_time(seconds), va="center", fontsize=9.5)
                 ticks.append(y)
                 labels.append(name)
                 y += 1
@@ -304,16 +304,16 @@ def bar_figure(panels):
         ax.set_xscale("log")
         ax.set_xlim(low, high)
         ax.set_ylim(y - 1.5, -0.5)
-        ax.set_yticks(ticks, labels if k == 0 else [], fontsize=8 if single else 7.5)
+        ax.set_yticks(ticks, labels if k == 0 else [], fontsize=9.5)
         ax.xaxis.set_major_locator(LogLocator(base=10, numticks=6))
         ax.xaxis.set_minor_locator(NullLocator())   # (hundreds of minor ticks are slow to draw)
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: format_time(v)))
-        ax.tick_params(axis="x", labelsize=8)
+        ax.tick_params(axis="x", labelsize=9.5)
         ax.spines[["top", "right"]].set_visible(False)
         ax.set_title(title, fontsize=10)
     if not single:
         figure.legend([Patch(color=colours[n]) for n in names], names, loc="upper center",
-                      ncol=len(names), fontsize=8, frameon=False)
+                      ncol=len(names), fontsize=9.5, frameon=False)
     figure.text(0.5, 0.02, "time (log scale: each step to the right is 10× slower)",
-                ha="center", va="bottom", fontsize=8)
+                ha="center", va="bottom", fontsize=9.5)
     return figure

@@ -8,23 +8,32 @@ Usage (from the repository folder, with the course's environment):
     python -m pooling_lib.course.export --live 01        present notebook 01 as live slides in the browser:
                                             Voila's reveal template, the sliders redraw as in
                                             JupyterLab (Ctrl+C in the terminal stops it); it
-                                            serves this computer only (127.0.0.1); Voila's own
-                                            options follow, e.g. --port=8866 --no-browser
+                                            serves this computer only (127.0.0.1), every notebook
+                                            of the folder at /voila/render/NN_name.ipynb, so the
+                                            links to the previous and next notebook open their
+                                            slides; Voila's own options follow, e.g. --port=8866
+                                            --no-browser
 
 Every exported file stands alone and opens offline, from a USB stick or a course page: the
 pictures are embedded, and so are reveal.js (slides) and MathJax (formulas). The explorers'
 sliders need a running Python, so an export shows the picture of each explorer's first
 state (the one right before it in the notebook) and a link that opens the notebook on Binder.
 
-reveal.js and MathJax (and, for live slides, jQuery) are fetched once from the npm registry,
-checked against the hashes below, and kept in exports/.vendor/. Without them, the pages are
-still written (formulas then show as TeX), the slides are not, and the command says so; live
-slides then take reveal.js's style sheets from the web.
+reveal.js and MathJax (and, for live slides, jQuery and Font Awesome, the Play button's
+icons) are fetched once from the npm registry, checked against the hashes below, and kept in
+exports/.vendor/. Without them, the pages are still written (formulas then show as TeX), the
+slides are not, and the command says so; live slides then take them from the web.
+
+Slides, static and live, are made for a 1024x768 projector (SLIDE): JupyterLab's cells
+without their prompts, and every slide fitted to the screen in the browser (FIT_SLIDES): a
+slide too long for one screen goes on in a subslide, a cell too wide is made smaller, and no
+text is made smaller than 10 screen pixels.
 
 Live slides differ from the notebook in three ways, all made on the fly: the markdown
-pictures are embedded (Voila only serves files beside the notebook, ours are in ../img), the
-picture of an explorer's first state gives its place to the live explorer, and arrow keys
-pressed on a slider move the slider, not the slides.
+pictures are embedded (Voila only serves files beside the notebook, ours are in ../img) and
+links to other files of the repository open them on GitHub, the picture of an explorer's
+first state gives its place to the live explorer, and arrow keys pressed on a slider move
+the slider, not the slides.
 """
 import argparse
 import base64
@@ -32,6 +41,7 @@ import copy
 import hashlib
 import html
 import io
+import json
 import os
 import re
 import shutil
@@ -39,6 +49,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 from pathlib import Path
 
 import nbformat
@@ -58,10 +69,17 @@ VENDOR = {
     "mathjax": ("3.2.2",
                 "sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
                 ("LICENSE", "es5/tex-svg-full.js")),
-    "jquery": ("3.7.1",  # Voila's reveal template scrolls tall slides with jQuery
+    "jquery": ("3.7.1",  # Voila's reveal template loads jQuery
                "sha512-m4avr8yL8kmFN8psrbFFFmB/If14iN5o9nw/NgnnM+kybDJpRsAynV2BsfpTYrTRysYUdADVD7CkUUizgkpLfg==",
                ("LICENSE.txt", "dist/jquery.min.js")),
+    "@fortawesome/fontawesome-free": (  # the icons of the Play widget, in live slides
+        "5.15.4",
+        "sha512-eYm8vijH/hpzr/6/1CJ/V/Eb1xQFW2nnUKArb3z+yUWv7HTwj6M7SP957oMjfZjAHU6qpoNc2wQvIxBLWYa/Jg==",
+        ("LICENSE.txt", "css/all.min.css", "css/v4-shims.min.css",
+         *(f"webfonts/fa-{face}.{kind}" for face in ("brands-400", "regular-400", "solid-900")
+           for kind in ("woff2", "woff")))),
 }
+FONTAWESOME = "@fortawesome/fontawesome-free"
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 BADGE_IMAGE = re.compile(r"\[!\[([^\]]*)\]\(https://mybinder\.org/badge_logo\.svg\)\]\(([^)\s]+)\)")
@@ -75,7 +93,8 @@ MATH = re.compile(r"\$\$.+?\$\$|\$[^$\n]+\$|\\\(.+?\\\)|\\\[.+?\\\]", re.DOTALL)
 
 def vendor_dir(package, root=None):
     version = VENDOR[package][0]
-    return Path(root or EXPORTS / ".vendor") / f"{package}-{version}"
+    name = package.lstrip("@").replace("/", "-")  # @scope/name -> scope-name
+    return Path(root or EXPORTS / ".vendor") / f"{name}-{version}"
 
 
 def fetch(package, root=None, log=print):
@@ -179,7 +198,9 @@ def shared_links(source, folder, suffix):
 
     def to_github(match):
         target = match.group(2)
-        url = None if re.match(r"[a-zA-Z][\w+.-]*:|#|//", target) else github_url(target, folder)
+        if re.match(r"[a-zA-Z][\w+.-]*:|#|//|\d\d_[^/#]+" + re.escape(suffix) + r"(#|$)", target):
+            return match.group(0)  # an address, an anchor, or the export of a notebook
+        url = github_url(target, folder)
         return match.group(1) + url if url else match.group(0)
     return FILE_LINK.sub(to_github, source)
 
@@ -205,6 +226,242 @@ def for_sharing(nb, path, suffix):
                 outputs.append(output)
             cell.outputs = outputs
     return nb
+
+
+# --- slides for a 1024x768 projector --------------------------------------------------------------
+
+# reveal.js lays every slide out at this size (CSS pixels) and scales it to the screen: at
+# 1024x768, a classroom projector, by 0.96 (the margin). Text sizes below are for that size.
+SLIDE = {"width": 1024, "height": 768}
+SLIDE_MARGIN = 0.04
+
+
+def reveal_options():
+    """reveal.js's settings for the course's slides, static and live."""
+    return {"controls": True, "progress": True, "history": True, "center": True,
+            "transition": "slide", **SLIDE, "margin": SLIDE_MARGIN,
+            "minScale": 0.2, "maxScale": 2.0}
+
+
+SLIDE_STYLE = """<style>
+/* The course's slides (SLIDE in pooling_lib/course/export.py): JupyterLab's cells without
+   their prompts, text sized for a 1024x768 slide. */
+:root {
+  --jp-content-font-size1: 18px;
+  --jp-ui-font-size1: 17px;
+  --jp-code-font-size: 16px;
+  --jp-widgets-font-size: 16px;
+}
+.reveal .slides { text-align: left; }
+.reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
+.reveal pre { box-sizing: border-box; }
+.reveal .jp-Cell { padding: 3px 5px; }
+.reveal .jp-RenderedHTMLCommon :is(h1, h2, h3) { margin: 0.2em 0 0.5em; }
+.reveal .jp-RenderedHTMLCommon :is(p, ul, ol) { margin-top: 0.5em; margin-bottom: 0.5em; }
+.reveal section img { margin: 6px 0; }
+/* nothing scrolls inside a slide: a wide cell is made smaller instead (FIT_SLIDES) */
+.reveal .jp-CodeMirrorEditor, .reveal .jp-InputArea-editor pre, .reveal .jp-RenderedMarkdown,
+.reveal .jp-OutputArea-output pre { overflow: visible; }
+/* printed text keeps its lines (tables stay aligned); when making it smaller would make it
+   unreadable, it wraps, between words only */
+.reveal .jp-RenderedText pre { white-space: pre; word-break: normal; overflow-wrap: normal; }
+.reveal .jp-RenderedText pre[data-fit-wrap] { white-space: pre-wrap; }
+.reveal section[data-fit-overflow] { overflow-y: auto; }
+/* a widget's label is never cut short ("epoch 15/…"): it takes the width its text needs,
+   and a slider keeps a track long enough to drag */
+.reveal .widget-inline-hbox > .widget-label { width: auto !important; max-width: none;
+  min-width: var(--jp-widgets-inline-label-width); flex-shrink: 0; }
+.reveal .jupyter-widgets.widget-hslider { width: auto !important; }
+.reveal .widget-hslider .slider-container { flex: 0 0 120px; }
+/* reveal.js's arrows sit on the slide's bottom right corner: faint, so the text under them
+   stays readable, until the mouse comes near */
+.reveal .controls { opacity: 0.35; transition: opacity 0.2s; }
+.reveal .controls:hover { opacity: 1; }
+/* reveal.js hides its own .progress bar: a progress widget's bar is not that one */
+.reveal .jupyter-widgets .progress { display: block; position: relative; width: auto;
+  height: auto; bottom: auto; left: auto; z-index: auto; }
+</style>"""
+
+# Every slide fits the screen. Once the page has settled (Voila has drawn the outputs, the
+# pictures are decoded), a slide that would have to be made smaller than SPLIT_BELOW of its
+# size to fit a 1024x768 screen goes on in a new subslide, cut between two cells where the
+# taller part is least tall; what comes first in the new subslide shows with it, not one step
+# later. (The cut is worked out for a screen the slide's size, whatever the screen, so the
+# speaker view cuts the same way.) Then, on the slide shown: a cell wider than the slide (a
+# long line of code, a wide table) is made smaller, and a slide still taller than the screen
+# is made smaller as a whole (CSS zoom: its text reflows into the width it gains), as little
+# as it takes, but never so far that text would show smaller than MIN_TEXT screen pixels:
+# such a slide stops there and scrolls. Fitted again when the window changes size or the
+# slide's content does (widgets appear, a picture redraws, a hint opens). When all this is
+# done, .reveal gets the class "fitted".
+FIT_SLIDES = """<script>
+(function () {
+  var MIN_TEXT = 10, SPLIT_BELOW = 0.75;
+  var BLOCKS = ".jp-InputArea-editor, .jp-OutputArea-output, .jp-RenderedMarkdown";
+
+  function displayed(el) { return el.getClientRects().length > 0; }
+  function leaves() {
+    return Array.prototype.filter.call(document.querySelectorAll(".reveal .slides section"),
+                                       function (s) { return !s.querySelector("section"); });
+  }
+  function parts(section) {  // the cells (or groups of cells shown together) of a slide
+    return Array.prototype.filter.call(section.children, function (child) {
+      return !/^(SECTION|ASIDE|SCRIPT|STYLE)$/.test(child.tagName);
+    });
+  }
+  function scaleOf(el) {  // screen pixels per CSS pixel of el's own layout
+    while (el && !(el.offsetWidth > 0)) el = el.parentElement;
+    return el ? el.getBoundingClientRect().width / el.offsetWidth : 1;
+  }
+  function smallestText(root) {  // the smallest text inside root, in CSS pixels of root
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT), seen = new Set();
+    var least = Infinity, unit = scaleOf(root), node, el;
+    while ((node = walker.nextNode())) {
+      el = node.parentElement;
+      if (!el || seen.has(el) || !node.nodeValue.trim()) continue;
+      seen.add(el);
+      if (el.closest("script, style, aside.notes") || !displayed(el)) continue;
+      least = Math.min(least, parseFloat(getComputedStyle(el).fontSize) * scaleOf(el) / unit);
+    }
+    return least;
+  }
+  function floor(root, scale) {  // the smallest zoom of root that keeps its text readable
+    return Math.min(1, MIN_TEXT / (smallestText(root) * scale));
+  }
+
+  function reset(section) {
+    section.style.zoom = section.style.height = "";
+    section.removeAttribute("data-fit-overflow");
+    section.querySelectorAll("[data-fit-zoom]").forEach(function (el) {
+      el.style.zoom = ""; el.removeAttribute("data-fit-zoom");
+    });
+    section.querySelectorAll("[data-fit-wrap]").forEach(function (el) {
+      el.removeAttribute("data-fit-wrap");
+    });
+  }
+  function fitWidth(section, scale) {
+    section.querySelectorAll(BLOCKS).forEach(function (block) {
+      var wide = function () { return block.scrollWidth > block.clientWidth + 1; };
+      if (!displayed(block) || !wide()) return;
+      var least = floor(block, scale), need = block.clientWidth / block.scrollWidth;
+      if (need < least) {  // printed lines that small would be unreadable: they wrap instead
+        block.querySelectorAll(".jp-RenderedText pre").forEach(function (pre) {
+          pre.setAttribute("data-fit-wrap", "");
+        });
+        if (!wide()) return;
+        need = block.clientWidth / block.scrollWidth;
+      }
+      block.style.zoom = Math.max(need, least);
+      block.setAttribute("data-fit-zoom", "");
+    });
+  }
+  function fitHeight(section, height, scale) {
+    var fits = function (z) {
+      section.style.zoom = z < 1 ? z : "";
+      return section.scrollHeight * z <= height;
+    };
+    if (fits(1)) return;
+    var lo = floor(section, scale), hi = 1;
+    if (!fits(lo)) {  // as small as it may be, and it scrolls
+      section.setAttribute("data-fit-overflow", "");
+      section.style.height = height / lo + "px";
+      return;
+    }
+    for (var k = 0; k < 10; k++) { var m = (lo + hi) / 2; if (fits(m)) lo = m; else hi = m; }
+    fits(lo);
+  }
+  function fit(section) {
+    if (!section || !displayed(section) || Reveal.isOverview()) return;
+    reset(section);
+    fitWidth(section, Reveal.getScale());
+    fitHeight(section, Reveal.getConfig().height, Reveal.getScale());
+  }
+
+  function split(section, height, scale) {
+    reset(section);
+    fitWidth(section, scale);
+    var cells = parts(section), total = section.scrollHeight;
+    if (total * Math.max(SPLIT_BELOW, floor(section, scale)) <= height || cells.length < 2) {
+      reset(section);
+      return;
+    }
+    var cut = 1, tallest = Infinity;
+    for (var i = 1; i < cells.length; i++) {
+      var above = cells[i - 1].offsetTop + cells[i - 1].offsetHeight;
+      var part = Math.max(above, total - cells[i].offsetTop);
+      if (part < tallest) { tallest = part; cut = i; }
+    }
+    reset(section);
+    var next = document.createElement("section");
+    next.setAttribute("data-continued", "");
+    cells.slice(cut).forEach(function (cell) { next.appendChild(cell); });
+    next.firstElementChild.classList.remove("fragment");  // it comes with its subslide
+    if (section.parentElement.tagName !== "SECTION") {  // a slide becomes a stack of subslides
+      var stack = document.createElement("section");
+      section.before(stack);
+      stack.appendChild(section);
+    }
+    section.after(next);
+    split(section, height, scale);
+    split(next, height, scale);
+  }
+  function splitAll() {
+    var shown = Reveal.getCurrentSlide(), height = Reveal.getConfig().height;
+    var scale = 1 - Reveal.getConfig().margin;  // on a screen the slide's size
+    leaves().forEach(function (section) {
+      var hidden = [section, section.parentElement].map(function (el) {
+        var display = el.style.display;
+        el.style.display = "block";
+        return [el, display];
+      });
+      split(section, height, scale);
+      hidden.forEach(function (saved) { saved[0].style.display = saved[1]; });
+    });
+    Reveal.sync();
+    var at = Reveal.getIndices(shown);
+    Reveal.slide(at.h, at.v);
+  }
+
+  var pending = false;
+  function refit() {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(function () {
+      pending = false;
+      fit(Reveal.getCurrentSlide());
+      Reveal.layout();
+    });
+  }
+  function settled() {  // Voila has drawn every output, and every picture is decoded
+    return !document.querySelector('script[type="application/vnd.voila.cell-output+json"]') &&
+      Array.prototype.every.call(document.images, function (img) { return img.complete; }) &&
+      (!document.fonts || document.fonts.status === "loaded");
+  }
+  function start() {
+    var watch = new ResizeObserver(function (entries) {
+      var current = Reveal.getCurrentSlide();
+      if (entries.some(function (e) { return current && current.contains(e.target); })) refit();
+    });
+    leaves().forEach(function (section) {
+      parts(section).forEach(function (cell) { watch.observe(cell); });
+    });
+    Reveal.on("slidechanged", function (event) { fit(event.currentSlide); Reveal.layout(); });
+    Reveal.on("resize", refit);
+    Reveal.on("overviewhidden", refit);
+    refit();
+    var waited = 0, poll = setInterval(function () {
+      waited += 100;
+      if (!settled() && waited < 30000) return;
+      clearInterval(poll);
+      splitAll();
+      fit(Reveal.getCurrentSlide());
+      Reveal.layout();
+      document.querySelector(".reveal").classList.add("fitted");
+    }, 100);
+  }
+  if (Reveal.isReady()) start(); else Reveal.on("ready", start);
+})();
+</script>"""
 
 
 # --- templates: nbconvert's, with every remote script left out ------------------------------------
@@ -241,26 +498,15 @@ TEMPLATES = {
 {%- block html_head_js -%}{%- endblock html_head_js -%}
 {%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
 {%- block html_head_js_mathjax -%}""" + MATHJAX_BLOCK + """{%- endblock html_head_js_mathjax -%}
-{%- block html_head_css -%}""" + STYLE + """
-<style>
-.reveal .slides { text-align: left; }
-.reveal .slides > section, .reveal .slides > section > section {
-  max-height: {{ reveal_height }}px; overflow-y: auto;  /* tall slides scroll */
-}
-.reveal .jp-InputPrompt, .reveal .jp-OutputPrompt { display: none; }
-</style>
+{%- block html_head_css -%}""" + STYLE + "{% raw %}" + SLIDE_STYLE + "{% endraw %}" + """
 {%- endblock html_head_css -%}
 {%- block footer_js -%}
 <script>{{ resources.offline.reveal_js }}</script>
 <script>{{ resources.offline.notes_js }}</script>
 <script>
-Reveal.initialize({
-  controls: true, progress: true, history: true, center: false,
-  transition: "{{ reveal_transition }}", slideNumber: "{{ reveal_number }}",
-  width: {{ reveal_width }}, height: {{ reveal_height }},
-  plugins: [RevealNotes]
-});
+Reveal.initialize(Object.assign({{ resources.offline.options }}, {plugins: [RevealNotes]}));
 </script>
+""" + "{% raw %}" + FIT_SLIDES + "{% endraw %}" + """
 {%- endblock footer_js -%}
 """,
 }
@@ -307,6 +553,7 @@ def export_notebook(path, out, vendor, log=print):
     if reveal:
         offline["reveal_js"] = script(reveal, "dist/reveal.js")
         offline["notes_js"] = script(reveal, "dist/plugin/notes.js")
+        offline["options"] = json.dumps(reveal_options())
         slides, _ = exporter("slides").from_notebook_node(
             for_sharing(nb, path, ".slides.html"), resources=resources)
         target = out / f"{path.stem}.slides.html"
@@ -361,9 +608,11 @@ def export(paths=None, out=EXPORTS, vendor_root=None, log=print):
 # --- live slides with Voila -----------------------------------------------------------------------
 
 def for_live(nb, folder):
-    """A copy of notebook ``nb`` (in ``folder``) for live slides: pictures embedded, and the
-    picture of each explorer's first state left out, since the live explorer comes right after
-    it (the explorer takes over its place in the slides)."""
+    """A copy of notebook ``nb`` (in ``folder``) for live slides: pictures embedded, links to
+    other files of the repository pointed at GitHub (links to notebooks of the series stay
+    relative: Voila serves them beside this one), and the picture of each explorer's first
+    state left out, since the live explorer comes right after it (the explorer takes over its
+    place in the slides)."""
     nb = copy.deepcopy(nb)
     cells = []
     for k, cell in enumerate(nb.cells):
@@ -378,9 +627,10 @@ def for_live(nb, folder):
             continue
         cells.append(cell)
     nb.cells = cells
-    nb = inline_images(nb, folder)
-    if nb.cells and nb.cells[0].cell_type == "markdown":  # arrow keys on a slider move the slider
-        nb.cells[0].source += "\n\n" + KEEP_KEYS_IN_WIDGETS
+    nb = inline_images(nb, folder)  # first: the links below leave data: addresses alone
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            cell.source = shared_links(cell.source, folder, ".ipynb")
     return nb
 
 
@@ -393,6 +643,40 @@ def explorer_picture(cell):
     return match and match.group(1)
 
 
+FONTAWESOME_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5"
+
+# Voila's reveal template, with Font Awesome (the icons of the Play widget) from this server,
+# the slides' style, and reveal.js started with the course's slide size (Voila's own start
+# passes only width and height on). Without our copy of reveal.js, Voila's start is kept.
+LIVE_TEMPLATE = """{%- extends 'voila/templates/reveal/index.html.j2' -%}
+{%- from 'voila_setup.macro.html.j2' import voila_setup with context -%}
+{%- block notebook_css -%}
+{%- set voila_css -%}{{ super() }}{%- endset -%}
+{%- if resources.course.fontawesome -%}
+{{ voila_css | replace('""" + FONTAWESOME_CDN + """',
+                       resources.base_url ~ 'voila/static/' ~ resources.course.fontawesome) }}
+{%- else -%}
+{{ voila_css }}
+{%- endif %}
+""" + "{{ resources.course.style }}" + """
+{%- endblock notebook_css -%}
+{%- block footer_js -%}
+{%- if resources.course.reveal -%}
+{{ voila_setup(resources.base_url, resources.labextensions) }}
+{%- set reveal_dir = resources.base_url ~ 'voila/static/' ~ resources.course.reveal %}
+<script src="{{ reveal_dir }}/dist/reveal.js"></script>
+<script src="{{ reveal_dir }}/dist/plugin/notes.js"></script>
+<script>
+Reveal.initialize(Object.assign({{ resources.course.options }}, {plugins: [RevealNotes]}));
+</script>
+{{ resources.course.fit }}
+{%- else -%}
+{{ super() }}
+{%- endif %}
+{{ resources.course.widget_keys }}
+{%- endblock footer_js -%}
+"""
+
 # Reveal.js moves to the next slide on the arrow keys, even while a slider has the focus.
 KEEP_KEYS_IN_WIDGETS = """<script>
 document.addEventListener("DOMContentLoaded", function () {
@@ -403,41 +687,84 @@ document.addEventListener("DOMContentLoaded", function () {
 </script>"""
 
 
-def live_app(notebook, vendor_root=None, log=print):
-    """``(app class, config)`` that serve ``notebook`` as live reveal.js slides with Voila."""
+def live_app(folder, deck=None, vendor_root=None, log=print):
+    """``(app class, config)`` that serve the notebooks of ``folder`` as live reveal.js slides
+    with Voila, each at ``/voila/render/NAME.ipynb``; the browser opens ``deck`` (a file name)."""
+    import webbrowser
+    from urllib.parse import quote
     from traitlets.config import Config
     from voila.app import Voila
 
-    notebook = Path(notebook).resolve()
-    reveal, jquery = (fetch(package, vendor_root or EXPORTS / ".vendor", log)
-                      for package in ("reveal.js", "jquery"))
+    folder = Path(folder).resolve()
+    vendor = {package: fetch(package, vendor_root or EXPORTS / ".vendor", log)
+              for package in ("reveal.js", "jquery", FONTAWESOME)}
+    reveal, jquery, fontawesome = (vendor[p] for p in ("reveal.js", "jquery", FONTAWESOME))
     config = Config()
     config.VoilaConfiguration.template = "reveal"
     config.VoilaConfiguration.strip_sources = False  # show the code, as in class
     config.VoilaConfiguration.prelaunch_hook = \
-        lambda handler, notebook, cwd, folder=notebook.parent: for_live(notebook, folder)
-    options = {"theme": "white", "transition": "slide", "scroll": True}
+        lambda handler, notebook, cwd: for_live(notebook, folder / cwd)
+    options = {"theme": "white", "transition": "slide", **SLIDE}
     if reveal:  # reveal.js's style sheets from here, not from a CDN
         options["url_prefix"] = f"/voila/static/{reveal.name}"
     else:
         log("reveal.js's style sheets will come from the web (unpkg.com)")
-    config.VoilaConfiguration.resources = {"reveal": options}
+    if not fontawesome:
+        log("Font Awesome (the Play button's icons) will come from the web (cdn.jsdelivr.net)")
+    course = {"style": SLIDE_STYLE, "fit": FIT_SLIDES, "widget_keys": KEEP_KEYS_IN_WIDGETS,
+              "options": json.dumps(reveal_options()),
+              "reveal": reveal.name if reveal else "",
+              "fontawesome": fontawesome.name if fontawesome else ""}
+    config.VoilaConfiguration.resources = {"reveal": options, "course": course}
     if jquery:
         config.HTMLExporter.jquery_url = f"/voila/static/{jquery.name}/dist/jquery.min.js"
-    served = {str(folder.parent) for folder in (reveal, jquery) if folder}
+    served = sorted({str(path.parent) for path in vendor.values() if path})
+    templates = tempfile.mkdtemp(prefix="pooling-slides-")
+    (Path(templates) / "index.html.j2").write_text(LIVE_TEMPLATE, encoding="utf-8")
 
     class LiveSlides(Voila):
         def setup_template_dirs(self):
             super().setup_template_dirs()
-            self.static_paths.extend(sorted(served))  # our copies, at /voila/static/
+            self.template_paths.insert(0, templates)  # our index.html.j2 extends Voila's
+            self.static_paths.extend(served)  # our copies, at /voila/static/
+
+        def stop(self):
+            shutil.rmtree(templates, ignore_errors=True)
+            super().stop()
+
+        @property
+        def display_url(self):  # the address printed in the terminal: the deck's
+            url, _, query = super().display_url.partition("?")
+            page = f"voila/render/{quote(deck)}" if deck else ""
+            return url + page + (f"?{query}" if query else "")
+
+        def launch_browser(self):  # the deck itself, not Voila's list of files
+            if not deck:
+                return super().launch_browser()
+            url = f"{self.connection_url}voila/render/{quote(deck)}"
+            if self.identity_provider.token:
+                url += f"?token={quote(self.identity_provider.token)}"
+            opener = Path(templates) / "open.html"  # the token stays out of the command line
+            opener.write_text(f'<!DOCTYPE html><meta http-equiv="refresh" content="0;url='
+                              f'{html.escape(url)}"><a href="{html.escape(url)}">the slides</a>',
+                              encoding="utf-8")
+            try:
+                browser = webbrowser.get(self.browser or None)
+            except webbrowser.Error as error:
+                self.log.warning("No web browser found: %s.", error)
+                return
+            threading.Thread(target=browser.open, args=(opener.as_uri(), 2), daemon=True).start()
 
     return LiveSlides, config
 
 
 def present(notebook, argv=(), log=print):
-    """Serve ``notebook`` as live slides on this computer only and open them in the browser."""
-    app, config = live_app(notebook, log=log)
-    app.launch_instance(argv=[str(notebook), "--Voila.ip=127.0.0.1", *argv], config=config)
+    """Serve the notebooks beside ``notebook`` as live slides on this computer only, and open
+    ``notebook``'s in the browser; its links to the other notebooks open their slides."""
+    notebook = Path(notebook).resolve()
+    app, config = live_app(notebook.parent, notebook.name, log=log)
+    app.launch_instance(argv=[str(notebook.parent), *argv, "--Voila.ip=127.0.0.1"],  # last: it wins
+                        config=config)
 
 
 # --- command line ---------------------------------------------------------------------------------

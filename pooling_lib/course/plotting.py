@@ -336,7 +336,7 @@ class Board(Figure):
         super().__init__(dpi=dpi)
         FigureCanvasAgg(self)
         self.cell_inches = cell_inches
-        self.fontsize = round(0.36 * 72 * cell_inches, 1)  # digits about a third of a cell
+        self.fontsize = max(round(0.36 * 72 * cell_inches, 1), 10.0)  # a third of a cell, 10 pt at least (slides)
         self.ax = self.add_axes((0, 0, 1, 1))
         self.ax.set_axis_off()
         self.grids = []

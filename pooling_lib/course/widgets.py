@@ -281,8 +281,8 @@ def forward_stepper(x=None, region=2, stride=1):
                 "step": _slider("step", 0, 0, 8)}
     play = widgets.Play(value=0, min=0, max=8, interval=800, description="play")
     widgets.link((play, "value"), (controls["step"], "value"))
-    previous = widgets.Button(description="\u25c0 previous", layout=widgets.Layout(width="100px"))
-    following = widgets.Button(description="next \u25b6", layout=widgets.Layout(width="100px"))
+    previous = widgets.Button(description="\u25c0 previous", layout=widgets.Layout(width="auto"))
+    following = widgets.Button(description="next \u25b6", layout=widgets.Layout(width="auto"))
 
     def draw(explorer):
         mode = explorer.value("mode")
@@ -440,7 +440,7 @@ def speed_explorer(size=32, channels=4, budget=0.02):
                                           style={"description_width": "initial"},
                                           layout=widgets.Layout(width="230px")),
                 "window": widgets.Dropdown(options=SPEED_WINDOWS, value=(2, 2),
-                                           description="window", layout=widgets.Layout(width="210px")),
+                                           description="window", layout=widgets.Layout(width="250px")),
                 "mode": _toggle(MODES)}
 
     def draw(explorer):
@@ -527,7 +527,7 @@ class DigitPicture(Figure):
         bars_ax.plot([-0.6, classes - 0.4], [0, 0], color="black", linewidth=0.8)
         self.bars = bars_ax.bar(range(classes), np.zeros(classes), color=DIGIT_OTHER, width=0.7)
         Labels(bars_ax, [(k, -0.07) for k in range(classes)], 9).set(map(str, range(classes)))
-        levels = Labels(bars_ax, [(classes + 0.45, 0.5), (classes + 0.45, 1.0)], 7, "#888888")
+        levels = Labels(bars_ax, [(classes + 0.45, 0.5), (classes + 0.45, 1.0)], 9, "#888888")
         levels.set(["50%", "100%"])
         levels.collection.set_clip_on(False)
         self.titles = [self.text((left + size / 2) / width, 2.6 / height, "", ha="center",

@@ -8,19 +8,23 @@ Voila, where moving a slider redraws the picture.
 reveal.js and MathJax come from the npm registry the first time (then from exports/.vendor);
 when they cannot be had, the tests that need them are skipped and say why.
 """
+import html
 import html.parser
 import os
 import re
 import secrets
 import sys
+import time
+import urllib.parse
 from pathlib import Path
 
 import nbformat
 import pytest
 
 from test_browser import Server, browser, free_port, summary  # noqa: F401  (fixtures)
+from test_slides import MEASURE, MIN_TEXT_PX, TWO_FRAMES, VIEWPORT
 
-from pooling_lib.course import export
+from pooling_lib.course import export, widgets
 
 ROOT = Path(__file__).resolve().parents[2]
 SERIES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -156,6 +160,30 @@ def test_live_copy_drops_the_first_state_picture_before_an_explorer():
     assert "../img/" not in "\n".join(c.source for c in live.cells)
 
 
+EXPLORER_CALL = re.compile(r"^(?!\s*#).*\b(%s)\s*\(" % "|".join(
+    make.__name__ for make in widgets.EXPLORERS), re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", SERIES, ids=[path.stem for path in SERIES])
+def test_live_copy_shows_every_explorer_in_place_of_its_picture(path):
+    """Each explorer's picture sits alone in the cell before it, so the live copy can leave
+    it out; the explorer then starts the (sub)slide the picture started."""
+    nb = nbformat.read(path, as_version=4)
+    live = export.for_live(nb, path.parent)
+    explorers = [c for c in live.cells if c.cell_type == "code" and EXPLORER_CALL.search(c.source)]
+    assert len(live.cells) == len(nb.cells) - len(explorers)
+    assert [c.metadata["slideshow"]["slide_type"] for c in explorers] == \
+        ["subslide"] * len(explorers)
+
+
+def test_live_copy_links_notebooks_beside_it_and_other_files_on_github():
+    path = ROOT / "notebooks" / "00_start_here.ipynb"
+    live = export.for_live(nbformat.read(path, as_version=4), path.parent)
+    text = "\n".join(c.source for c in live.cells if c.cell_type == "markdown")
+    assert "](01_regions_and_strides.ipynb)" in text
+    assert "](../" not in text and "/blob/HEAD/README.md)" in text  # [README](../README.md)
+
+
 # --- in the browser, offline ---------------------------------------------------------------------
 
 @pytest.fixture
@@ -197,6 +225,37 @@ def test_static_slides_work_offline(exported, offline_page, stem):
 
 
 @pytest.mark.browser
+@pytest.mark.parametrize("stem", [path.stem for path in SERIES])
+def test_static_slides_fit_a_1024x768_screen(exported, browser, stem):
+    """The slides to share, on a classroom projector, walked with the space bar as in
+    test_slides.py: every slide fits, no text under 10 px, nothing cut or broken mid-word."""
+    out, files = exported
+    context = browser.new_context(viewport=VIEWPORT, offline=True)
+    page = context.new_page()
+    try:
+        page.goto((out / f"{stem}.slides.html").as_uri())
+        page.wait_for_selector(".reveal.fitted", state="attached")
+        page.evaluate("() => Reveal.configure({transition: 'none', backgroundTransition: 'none'})")
+        found = []
+        for _ in range(600):
+            step = page.evaluate(MEASURE)
+            where = f"slide {step['at']} {step['title']!r}"
+            if step["overflow"]:
+                found.append(f"{where}: content {step['content']} outside {step['room']}")
+            if step["smallest"]["px"] < MIN_TEXT_PX:
+                found.append(f"{where}: text of {step['smallest']['px']:.1f} px")
+            found += [f"{where}: cut: {what}" for what in step["cut"]]
+            found += [f"{where}: broken: {word!r}" for word in step["broken"]]
+            if step["deckEnds"]:
+                break
+            page.keyboard.press("Space")
+            page.evaluate(TWO_FRAMES)
+        assert sorted(set(found)) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
 def test_static_page_works_offline(exported, offline_page):
     out, files = exported
     page = offline_page
@@ -216,15 +275,34 @@ def test_static_page_works_offline(exported, offline_page):
 
 @pytest.fixture(scope="module")
 def live_slides(browser, tmp_path_factory):
-    """``python -m pooling_lib.course.export --live 01``, on a free port with a token: its address."""
+    """``python -m pooling_lib.course.export --live 01``, on a free port with a token, with a
+    stand-in for the web browser that notes the address it is asked to open: that address."""
+    home = tmp_path_factory.mktemp("voila")
+    opened = home / "opened.txt"
+    stand_in = home / "browser"
+    stand_in.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n')
+    stand_in.chmod(0o755)
     port, token = free_port(), secrets.token_hex(16)
     command = [sys.executable, "-m", "pooling_lib.course.export", "--live", "01",
-               "--no-browser", f"--port={port}", f"--token={token}"]
-    log = tmp_path_factory.mktemp("voila") / "voila.log"
+               f"--port={port}", f"--token={token}"]
     server = Server(command, f"http://127.0.0.1:{port}/voila/static/reveal.js-6.0.1/dist/reveal.css",
-                    log, cwd=ROOT)
-    yield f"http://127.0.0.1:{port}/?token={token}"
-    server.stop()
+                    home / "voila.log", cwd=ROOT, env=dict(os.environ, BROWSER=str(stand_in)))
+    try:
+        for _ in range(100):  # the browser opens a page that sends it on to the slides
+            if opened.is_file() and opened.read_text():
+                break
+            time.sleep(0.1)
+        page = Path(urllib.parse.urlparse(opened.read_text()).path).read_text(encoding="utf-8")
+        address = html.unescape(re.search(r'url=([^"]+)"', page).group(1))
+        yield address
+    finally:
+        server.stop()
+
+
+@pytest.mark.browser
+def test_live_command_opens_the_deck_on_this_computer_only(live_slides):
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/voila/render/01_regions_and_strides\.ipynb"
+                        r"\?token=[0-9a-f]{32}", live_slides)
 
 
 @pytest.mark.browser
@@ -234,7 +312,7 @@ def test_live_slides_redraw_when_a_slider_moves(browser, live_slides):
     page.set_default_timeout(90_000)
     try:
         page.goto(live_slides, wait_until="commit")
-        page.wait_for_selector(".reveal.ready", state="attached")
+        page.wait_for_selector(".reveal.fitted", state="attached")  # long slides are cut first
         page.wait_for_selector(".widget-slider", state="attached")
         visible = """() => {
             const s = document.querySelector('.widget-slider'), r = s.getBoundingClientRect();
