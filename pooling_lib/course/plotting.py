@@ -410,6 +410,15 @@ def output_title(mode, shape):
     return "{} pooling \u2192 {}\u00d7{}".format(MODE_NAMES[mode], *shape)
 
 
+def show_input_output(picture, x, out, pooling):
+    """Fill ``picture``'s input grid with ``x`` (its padding labelled) and its output grid with
+    ``out``, both on the colour scale of ``x``."""
+    lo, hi = value_range(x)
+    picture.input.show(x, lo, hi)
+    picture.input.label_padding(padding_label(pooling))
+    picture.output.show(out, lo, hi)
+
+
 def draw_window(x, pooling, index=0, filled=None, picture=None):
     """Draw ``x`` (H, W), its pooled output and window number ``index`` (row-major) outlined
     on both. Only the first ``filled`` output cells are written (all when ``None``).
@@ -423,10 +432,7 @@ def draw_window(x, pooling, index=0, filled=None, picture=None):
     if filled is not None:
         out.flat[filled:] = np.nan
     picture = _reuse(picture, WindowPicture, x.shape, out.shape, drawn_padding(rows, cols))
-    lo, hi = value_range(x)
-    picture.input.show(x, lo, hi)
-    picture.input.label_padding(padding_label(pooling))
-    picture.output.show(out, lo, hi)
+    show_input_output(picture, x, out, pooling)
     picture.output.title.set_text(output_title(pooling.mode, out.shape))
     i, j = divmod(index, cols.out)
     picture.window.show([picture.input.box(*b) for b in window_boxes(rows, cols, i, j)])
@@ -469,10 +475,7 @@ def draw_gradient(x, pooling, cell=(0, 0), ties="first", picture=None):
     from_cell = pooling.backward(one_hot, x, ties)
     total = pooling.backward(np.ones(y.shape), x, ties)
     picture = _reuse(picture, GradientPicture, x.shape, y.shape, drawn_padding(rows, cols))
-    lo, hi = value_range(x)
-    picture.input.show(x, lo, hi)
-    picture.input.label_padding(padding_label(pooling))
-    picture.output.show(y, lo, hi)
+    show_input_output(picture, x, y, pooling)
     picture.from_cell.show(from_cell, 0)
     picture.total.show(total, 0)
     picture.from_cell.title.set_text(f"gradient from y[{i}, {j}]")

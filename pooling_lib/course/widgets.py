@@ -225,6 +225,14 @@ def padded_formula(size, region, stride, padding, dilation, ceil_mode):
 
 # --- explorers -----------------------------------------------------------------------------------
 
+def draw_chosen_window(explorer, x, pooling):
+    """Draw ``pooling`` over ``x`` with the window the explorer's "window" slider picks (the
+    slider first runs over as many windows as there are)."""
+    rows, cols = pooling.axes(x.shape)
+    index = explorer.set_count("window", rows.out * cols.out)
+    return draw_window(x, pooling, index, picture=explorer.picture)
+
+
 def pool_explorer(size=6, region=2, stride=2):
     """Sliders for input size, region and stride over a small input, and a slider that moves
     the window; shows the window, its output cell and ``out = floor((L - F) / S) + 1``."""
@@ -237,11 +245,7 @@ def pool_explorer(size=6, region=2, stride=2):
     def draw(explorer):
         L, F, S = (explorer.value(k) for k in ("size", "region", "stride"))
         explorer.formula.value = textbook_formula(L, F, S)
-        x = small_input(L)
-        pooling = Pooling(explorer.value("mode"), F, S)
-        rows, cols = pooling.axes(x.shape)
-        index = explorer.set_count("window", rows.out * cols.out)
-        return draw_window(x, pooling, index, picture=explorer.picture)
+        return draw_chosen_window(explorer, small_input(L), Pooling(explorer.value("mode"), F, S))
 
     return Explorer(controls, draw)
 
@@ -395,11 +399,8 @@ def padding_explorer(size=5, region=3, stride=2, padding=1):
         explorer.controls["padding"].disabled = not numeric
         explorer.formula.value = (padded_formula(L, F, S, padding, d, explorer.value("ceil_mode"))
                                   + "<br>" + padding_note(explorer.value("mode"), numeric))
-        x = small_input(L)
         pooling = Pooling(explorer.value("mode"), F, S, padding, d, explorer.value("ceil_mode"))
-        rows, cols = pooling.axes(x.shape)
-        index = explorer.set_count("window", rows.out * cols.out)
-        return draw_window(x, pooling, index, picture=explorer.picture)
+        return draw_chosen_window(explorer, small_input(L), pooling)
 
     return Explorer(controls, draw)
 
