@@ -315,8 +315,9 @@ def gather_mean(x, rows, cols, divisor, dtype):
         return None
     # no padding taps here, so one divisor for all: every mean is one dot product
     weights = mean_weights(table.index.shape[1], divisor, dtype)
-    return x.ravel()[table.index].dot(weights).astype(dtype, copy=False).reshape(
-        x.shape[:-2] + (rows.out, cols.out))
+    with np.errstate(invalid="ignore"):  # inf + (-inf) is NaN, silently, as on the other routes
+        means = x.ravel()[table.index].dot(weights)
+    return means.astype(dtype, copy=False).reshape(x.shape[:-2] + (rows.out, cols.out))
 
 
 def gather_mean_backward(grad, rows, cols, divisor, in_shape):
