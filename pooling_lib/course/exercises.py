@@ -2,9 +2,29 @@
 
 Every ``check_...`` function returns a :class:`Feedback`: it shows as one line saying that the
 answer is right (and why), or what exactly is wrong with it, and it is truthy only when right.
-An answer left as ``...`` gets a reminder, not an error.
+An answer left as ``...`` gets a reminder, not an error. No answer, however odd, makes a
+checker raise: None, text, a wrong shape, NaN, code that raises or returns nothing all get a
+sentence.
+
+Every checker reads answers the same way:
+
+- **Whole numbers** (a count, a size, a coordinate): an ``int``, a NumPy integer, a 0-d array,
+  or a float that is exactly whole (``4.0``). ``True``/``False``, ``4.5``, NaN, text, lists
+  and (for a count) negative numbers are refused, with a message saying why.
+- **Numbers**: any int or float (NumPy ones and 0-d arrays too), but not a bool, NaN or text.
+- **Arrays**: nested lists or arrays of any integer or float dtype, compared by value. A number
+  worked out by hand may also be rounded correctly to two or more decimals (``5.56`` for 50/9).
+- **Cells** ``(row, column)``: one pair, or a list, tuple or set of pairs, in any order.
+
+A wrong answer that a classic mistake explains gets that mistake's name; when two mistakes give
+the same answer, both are named.
 """
+import ast
+import inspect
 import math
+import numbers
+import textwrap
+from typing import NamedTuple
 
 import numpy as np
 
@@ -43,6 +63,185 @@ def unanswered(answer):
     return answer is None or answer is Ellipsis
 
 
+# --- reading answers ---------------------------------------------------------------------------
+
+def _show(value, limit=60):
+    """``repr(value)``, shortened; never raises (a student's object may have a broken repr)."""
+    try:
+        text = repr(value)
+    except Exception:
+        text = f"a {type(value).__name__}"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _scalar(value):
+    """A 0-d array's value; anything else unchanged."""
+    return value[()] if isinstance(value, np.ndarray) and value.shape == () else value
+
+
+def _is_bool(value):
+    return isinstance(value, (bool, np.bool_))
+
+
+def _as_whole(value):
+    """``value`` as an int if it is a whole number (see the module's rule), else None."""
+    value = _scalar(value)
+    if _is_bool(value):
+        return None
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except Exception:
+            return None
+        if math.isfinite(number) and number.is_integer():
+            return int(number)
+    return None
+
+
+def _as_number(value):
+    """(``value`` as a float, None) for a finite int or float, else (None, why not)."""
+    value = _scalar(value)
+    if _is_bool(value):
+        return None, f"{value} is a truth value, not a number."
+    if isinstance(value, (str, bytes)):
+        return None, f"{_show(value)} is text: write the number itself, without quotes."
+    if isinstance(value, numbers.Real):
+        try:
+            number = float(value)
+        except Exception:
+            return None, f"{_show(value)} is not a number I can read."
+        if math.isfinite(number):
+            return number, None
+        return None, f"{number} is not a value a window can have: write a finite number."
+    if isinstance(value, (list, tuple, set, dict, np.ndarray)):
+        return None, f"Give one number, not {_kind(value)}."
+    return None, f"Give a number, not {_show(value)}."
+
+
+def _kind(value):
+    """A student's name for the type of ``value``: a list, a tuple, an array..."""
+    name = {"ndarray": "array"}.get(type(value).__name__, type(value).__name__)
+    return ("an " if name[0] in "aeiou" else "a ") + name
+
+
+def _whole_problem(answer, what):
+    """Why ``answer`` is not read as a whole number of ``what``."""
+    value = _scalar(answer)
+    if _is_bool(value):
+        return f"{value} is a truth value, not a number of {what}: write a whole number, such as 4."
+    number, problem = _as_number(value)
+    if number is not None:  # finite, not whole
+        return f"{number:g} is not a whole number: {what} come whole."
+    if isinstance(value, (list, tuple, set, dict, np.ndarray)):
+        return f"Give one whole number of {what}, not {_kind(value)}."
+    if isinstance(value, numbers.Real):  # NaN or infinite
+        return f"{_show(value)} is not a number of {what}: write a whole number, such as 4."
+    if isinstance(value, (str, bytes)):
+        return problem
+    return f"Give a whole number of {what}, not {_show(value)}."
+
+
+def _count(answer, what):
+    """(``answer`` as a count of ``what``, None), or (None, why it is not one)."""
+    value = _as_whole(answer)
+    if value is None:
+        return None, _whole_problem(answer, what)
+    if value < 0:
+        return None, f"{value} is negative: a number of {what} is 0 or more."
+    return value, None
+
+
+def _as_numbers(answer):
+    """(float array, None) for nested lists or an array of ints and floats, else (None, why not)."""
+    try:
+        raw = np.asarray(answer)
+    except Exception:  # ragged rows, or an object that refuses to become an array
+        return None, "Your rows have different lengths (or hold something that is not a number)."
+    kind = raw.dtype.kind
+    if kind in "iuf":
+        return raw.astype(float), None
+    if kind == "b":
+        return None, "True/False values are not numbers here."
+    if kind in "US":
+        return None, "That is text: write numbers, without quotes."
+    if kind == "O":
+        bad = [v for v in raw.ravel() if _is_bool(v) or not isinstance(v, numbers.Real)]
+        if not bad:
+            try:
+                return raw.astype(float), None
+            except Exception:
+                bad = [answer]
+        return None, f"Write numbers only; {_show(bad[0])} is not one."
+    return None, f"Write real numbers, not values of dtype {raw.dtype}."
+
+
+def _agree(a, b, rounded=False):
+    """Do arrays ``a`` and ``b`` have one shape and the same values? With ``rounded``, a value of
+    ``a`` may also be ``b``'s value correctly rounded to 2–6 decimals (keeping 2 significant
+    digits): how a number worked out by hand is written."""
+    if a is None or b is None:
+        return False
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    return a.shape == b.shape and bool(_agree_cells(a, b, rounded).all())
+
+
+def _agree_cells(a, b, rounded=False):
+    """Cell by cell, :func:`_agree` (``a`` and ``b`` of one shape)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    with np.errstate(all="ignore"):
+        close = np.isclose(a, b, rtol=1e-5, atol=1e-8)
+        if rounded:
+            for digits in range(2, 7):
+                step = 10.0 ** -digits
+                decimal = np.isclose(a / step, np.round(a / step), rtol=0, atol=1e-6)
+                close |= decimal & (np.abs(a - b) <= step / 2 + 1e-9) & (np.abs(b) >= 10 * step)
+    return close
+
+
+def _signed(n):
+    """An int with a true minus sign: −1."""
+    return f"−{-n}" if n < 0 else str(n)
+
+
+def _num(value):
+    """A number as a student would write it: 4, 2.5, 0.333333."""
+    value = float(value)
+    return str(int(value)) if value.is_integer() else f"{value:g}"
+
+
+def _diagnose(hints):
+    """The text for an answer that one or several classic mistakes explain: when two slips give
+    the same answer, the student hears of both."""
+    hints = list(dict.fromkeys(hints))
+    if len(hints) == 1:
+        return hints[0]
+    count = {2: "Two", 3: "Three", 4: "Four"}.get(len(hints), str(len(hints)))
+    return (f"{count} slips give this same answer; check each: "
+            + " ".join(f"({k}) {hint}" for k, hint in enumerate(hints, 1)))
+
+
+def _first_difference(result, expected, name):
+    """Where ``result`` first differs from ``expected`` (its shape, or a cell), or None."""
+    result, expected = np.asarray(result, float), np.asarray(expected, float)
+    if result.shape != expected.shape:
+        return f"{name} has shape {result.shape}, expected {expected.shape}"
+    bad = np.argwhere(~np.isclose(result, expected))
+    if len(bad):
+        where = tuple(int(i) for i in bad[0])
+        return f"{name}{list(where)} is {result[where]:g}, expected {expected[where]:g}"
+    return None
+
+
+class _Skip(Exception):
+    """A mistake that cannot be made on this case (e.g. transposing a non-square output)."""
+
+
+def _skip():
+    raise _Skip
+
+
 # --- sizes -----------------------------------------------------------------------------------
 
 def output_size_working(size, pool_size, stride, padding=0, dilation=1, ceil_mode=False):
@@ -62,20 +261,52 @@ def output_size_working(size, pool_size, stride, padding=0, dilation=1, ceil_mod
     return f"{formula} = {out}"
 
 
-def _size_mistakes(size, pool, stride, padding, dilation, ceil_mode):
-    """(wrong answer, what it tells) for the usual slips in the output-size formula."""
+def _size_mistakes(size, pool, stride, padding, dilation, ceil_mode, expected):
+    """(wrong answer, what it tells) for the usual slips in the output-size formula: each one
+    leaves out or bends a single step."""
+    if padding == "same":
+        return [
+            (size // stride, "Round up: 'same' gives ceil(L / S) windows, the last one may use "
+                             "the padding."),
+            (size, f"'same' keeps the length only at stride 1; with stride {stride} it gives "
+                   "ceil(L / S) windows."),
+            (formula_size(size, pool, stride, 0, dilation, False),
+             "That is 'valid' (no padding). 'same' pads just enough for ceil(L / S) windows."),
+        ]
+    P = 0 if padding == "valid" else padding
     eff = dilation * (pool - 1) + 1
-    down, up = (formula_size(size, pool, stride, padding, dilation, c) for c in (False, True))
-    return [
-        (down - 1, "You left out the + 1: the first window counts too, before any stride."),
-        (up if not ceil_mode else down,
-         "Check the rounding: a window that would stick out past the input is dropped (floor)."
-         if not ceil_mode else "With ceil_mode the last, partial window is kept: round up."),
-        ((size - eff) // stride + 1, "Padding adds P cells on both sides: use L + 2P."),
-        ((size + 2 * padding - pool) // stride + 1,
-         f"A dilated window spans d·(F − 1) + 1 = {eff} cells, not {pool}."),
-        (size // stride, "Divide the distance the window can travel (L − F), not the whole L."),
-    ]
+
+    def formula(L=size, P=P, eff=eff, S=stride, up=ceil_mode, plus=1):
+        span = L + 2 * P - eff
+        return (-(-span // S) if up else span // S) + plus
+
+    rounding = (formula(up=not ceil_mode),
+                "With ceil_mode=True, round up: the last, partial window is kept." if ceil_mode
+                else "Round down (floor): a window that would stick out past the input (and its "
+                     "padding) is dropped.")
+    mistakes = [rounding] if ceil_mode else []  # the point of a ceil_mode question comes first
+    mistakes.append((formula(plus=0), "You left out the + 1: the window in its first place "
+                                      "counts too, before any stride."))
+    if P:
+        mistakes += [(formula(P=0), f"You forgot the padding: the padded row has L + 2P = "
+                                    f"{size + 2 * P} cells."),
+                     (formula(L=size - P), "Padding goes on both sides: L + 2P, not L + P.")]
+    if dilation > 1:
+        mistakes.append((formula(eff=pool), f"A dilated window spans d·(F − 1) + 1 = {eff} "
+                                            f"cells, not {pool}."))
+    if stride > 1:
+        mistakes.append((formula(S=1), f"The window moves S = {stride} cells at a time: divide "
+                                       "by S."))
+    if not ceil_mode:
+        mistakes.append(rounding)
+    if ceil_mode and formula() > expected:
+        start = (formula() - 1) * stride - P
+        mistakes.append((formula(), f"Rounding up is right, but then the last window would "
+                                    f"start at cell {start}, past the input and the left "
+                                    "padding: it is dropped."))
+    mistakes.append(((size + 2 * P) // stride, "Divide the distance the window can travel, "
+                                               "L + 2P − F, not the whole length."))
+    return mistakes
 
 
 def check_output_size(answer, size, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False):
@@ -83,63 +314,176 @@ def check_output_size(answer, size, pool_size, stride=None, padding=0, dilation=
     if unanswered(answer):
         return TODO
     stride = pool_size if stride is None else stride
-    if not isinstance(answer, (int, np.integer)) or isinstance(answer, bool):
-        return wrong(f"Give a whole number of windows, not {answer!r}.")
     expected = plan((size, size), pool_size, stride, padding, dilation, ceil_mode)[0].out
     working = output_size_working(size, pool_size, stride, padding, dilation, ceil_mode)
-    if answer == expected:
-        return right(f"{answer} windows: {working}.")
+    value, problem = _count(answer, "windows")
+    if value is None:
+        number, _ = _as_number(answer)
+        if number is not None and not float(number).is_integer():
+            way = "up (ceil)" if ceil_mode or padding == "same" else "down (floor)"
+            return wrong(f"{number:g} is not a whole number: windows come whole, and here the "
+                         f"formula rounds {way}.")
+        return wrong(problem)
+    if value == expected:
+        return right(f"{value} windows: {working}.")
+    hints = [hint for v, hint in _size_mistakes(size, pool_size, stride, padding, dilation,
+                                                  ceil_mode, expected) if v == value]
+    if hints:
+        return wrong(f"{value} is not it. {_diagnose(hints)}")
     if padding == "same":
-        return wrong(f"{answer} is not it. With 'same' padding, out = ceil(L / S).")
-    if not isinstance(padding, str):
-        for value, hint in _size_mistakes(size, pool_size, stride, padding, dilation, ceil_mode):
-            if answer == value != expected:
-                return wrong(f"{answer} is not it. {hint}")
+        return wrong(f"{value} is not it. With 'same' padding, out = ceil(L / S).")
     if ceil_mode:
-        return wrong(f"{answer} is not it. Use out = ceil((L + 2P − d·(F − 1) − 1) / S) + 1, and drop "
+        return wrong(f"{value} is not it. Use out = ceil((L + 2P − d·(F − 1) − 1) / S) + 1, and drop "
                      "the last window if it would start past the input and the left padding.")
-    return wrong(f"{answer} is not it. Use out = floor((L + 2P − d·(F − 1) − 1) / S) + 1.")
+    return wrong(f"{value} is not it. Use out = floor((L + 2P − d·(F − 1) − 1) / S) + 1.")
 
 
 def check_pool_count(answer, size, pool_size, stride=None):
     """Is ``answer`` the number of pools (windows) over a ``size`` x ``size`` input?"""
     if unanswered(answer):
         return TODO
+    value, problem = _count(answer, "pools")
+    if value is None:
+        return wrong(problem)
+    stride = pool_size if stride is None else stride
     per_axis = plan((size, size), pool_size, stride)[0].out
-    if answer == per_axis ** 2:
-        return right(f"{per_axis} windows across × {per_axis} down = {answer} pools.")
-    if answer == per_axis:
-        return wrong(f"{answer} is the count along one row; the windows also move down: "
-                     "rows × columns.")
-    return wrong(f"{answer} is not it. Count the positions along one axis first "
+    if value == per_axis ** 2:
+        return right(f"{per_axis} windows across × {per_axis} down = {value} pools.")
+    mistakes = [
+        (per_axis, "That is the count along one row; the windows also move down: "
+                   "rows × columns."),
+        ((per_axis - 1) ** 2, "You left out the + 1 on each axis: the window in its first place "
+                              "counts too."),
+        (2 * per_axis, "You added the windows across and down; multiply them: rows × columns."),
+        (size * size, "That is the number of input cells. Count the windows instead."),
+        ((size // stride) ** 2, "Count the positions along one axis with floor((L − F) / S) + 1, "
+                                "not L / S."),
+    ]
+    if stride != 1:
+        mistakes.append((plan((size, size), pool_size, 1)[0].out ** 2,
+                         f"The windows move {stride} cells at a time, not 1."))
+    hints = [hint for v, hint in mistakes if v == value]
+    if hints:
+        return wrong(f"{value} is not it. {_diagnose(hints)}")
+    return wrong(f"{value} is not it. Count the positions along one axis first "
                  f"(floor((L − F) / S) + 1), then multiply by the other axis.")
 
 
 # --- values ----------------------------------------------------------------------------------
 
+class Case(NamedTuple):
+    """One test of an answer: an input, the pooling settings and, for a backward pass, the
+    upstream gradient ``grad`` (dL/dy)."""
+    x: np.ndarray
+    pool: int
+    stride: object = None
+    grad: object = None
+
+    @property
+    def S(self):
+        return self.pool if self.stride is None else self.stride
+
+
+def _explained(mistake, runs, rounded=False):
+    """Does ``mistake`` (a function of a :class:`Case`) give the answer of every run
+    ``(case, expected, answer)``, and differ from the right answer on at least one?"""
+    differs = False
+    for case, expected, answer in runs:
+        try:
+            with np.errstate(all="ignore"):
+                value = np.asarray(mistake(case), float)
+        except Exception:  # a slip that cannot happen on this case
+            continue
+        if not _agree(answer, value, rounded):
+            return False
+        differs = differs or not _agree(value, expected)
+    return differs
+
+
+def _loop_forward(case, mode, window=None):
+    """Pooling as loops over the windows (no padding); windows of ``window`` cells per side
+    instead of ``pool`` give the off-by-one slip ``x[i*S : i*S + F - 1]``."""
+    x, pool, S = np.asarray(case.x, float), case.pool, case.S
+    span = pool if window is None else window
+    if span < 1:
+        _skip()
+    rows, cols = plan(x.shape[-2:], pool, S)
+    out = np.zeros(x.shape[:-2] + (rows.out, cols.out))
+    reduce = np.max if mode == "max" else np.mean
+    for p in np.ndindex(x.shape[:-2]):
+        for i in range(rows.out):
+            for j in range(cols.out):
+                out[p + (i, j)] = reduce(x[p][i * S:i * S + span, j * S:j * S + span])
+    return out
+
+
+SHORT_WINDOWS = ("Your windows are one cell short: window (i, j) covers rows i·S to "
+                 "i·S + F − 1, F cells in all (the slice i·S : i·S + F).")
+
+
+def _forward(case, mode, **settings):
+    return MODES[mode].forward(case.x, case.pool, case.stride, **settings)
+
+
+def _forward_mistakes(mode):
+    """(hint, f(case)) for the classic slips of a forward pass in ``mode``."""
+    other = OTHER_MODE[mode]
+    mistakes = [
+        ("Those are the averages of the windows; this one asks for the largest value."
+         if mode == "max" else
+         "Those are the maxima of the windows; this one asks for the mean value.",
+         lambda c: _forward(c, other)),
+        ("Rows and columns are swapped: output cell (i, j) comes from input rows i·S to "
+         "i·S + F − 1 and columns j·S to j·S + F − 1.",
+         lambda c: _forward(c, mode).swapaxes(-1, -2)),
+        (SHORT_WINDOWS,
+         lambda c: _loop_forward(c, mode, window=c.pool - 1)),
+        ("The windows move S cells at a time, not 1.",
+         lambda c: MODES[mode].forward(c.x, c.pool, 1) if c.S != 1 else _skip()),
+        ("The windows move S cells at a time, not a whole window (F).",
+         lambda c: MODES[mode].forward(c.x, c.pool, c.pool) if c.S != c.pool else _skip()),
+        ("A window that would stick out past the edge is dropped, not kept: the formula rounds "
+         "down.",
+         lambda c: _forward(c, mode, ceil_mode=True)),
+        ("One window too few along each axis: the + 1 of the formula counts the window in its "
+         "first place.",
+         lambda c: _forward(c, mode)[..., :-1, :-1]),
+    ]
+    if mode == "avg":
+        mistakes += [
+            ("Those are the window sums: divide each by the F·F cells of its window.",
+             lambda c: _forward(c, mode) * c.pool ** 2),
+            ("Divide by all F·F cells of the window, not by F.",
+             lambda c: _forward(c, mode) * c.pool),
+        ]
+    return mistakes
+
+
 def check_pooled(answer, x, pool_size, stride=None, mode="max"):
     """Is ``answer`` the max (``mode="max"``) or average (``"avg"``) pooling of ``x`` (H, W)?"""
     if unanswered(answer):
         return TODO
-    x = np.asarray(x)
-    pool, other = MODES[mode].forward, MODES[OTHER_MODE[mode]].forward
-    expected = pool(x, pool_size, stride)
-    try:
-        answer = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        return wrong("Write your answer as a list of rows, like [[1, 2], [3, 4]].")
-    if answer.shape != expected.shape:
-        return wrong(f"Your answer has shape {answer.shape}, the output has shape {expected.shape}: "
-                     f"count the windows along each axis.")
-    if np.allclose(answer, expected):
+    case = Case(np.asarray(x), pool_size, stride)
+    expected = _forward(case, mode)
+    given, problem = _as_numbers(answer)
+    if problem:
+        return wrong(f"{problem} Write your answer as a list of rows, like [[1, 2], [3, 4]].")
+    if _agree(given, expected, rounded=True):
         return right(f"That is the {'maximum' if mode == 'max' else 'average'} of every window.")
-    if np.allclose(answer, other(x, pool_size, stride)):
-        return wrong("Those are the " + ("averages" if mode == "max" else "maxima") +
-                     " of the windows; this one asks for the " +
-                     ("largest value." if mode == "max" else "mean value."))
-    i, j = np.argwhere(~np.isclose(answer, expected))[0]
-    return wrong(f"Output cell ({i}, {j}) should be {expected[i, j]:g}, you have {answer[i, j]:g}. "
-                 f"Which input cells does window ({i}, {j}) cover?")
+    hints = [hint for hint, mistake in _forward_mistakes(mode)
+             if _explained(mistake, [(case, expected, given)], rounded=True)]
+    if hints:
+        return wrong(_diagnose(hints))
+    if given.shape != expected.shape:
+        if given.size == expected.size and _agree(given.reshape(expected.shape), expected, True):
+            return wrong(f"The right numbers, but your answer has shape {given.shape}: write them "
+                         f"as a list of rows, the output has shape {expected.shape}.")
+        return wrong(f"Your answer has shape {given.shape}, the output has shape {expected.shape}: "
+                     f"count the windows along each axis.")
+    where = tuple(int(i) for i in np.argwhere(~_agree_cells(given, expected, True))[0])
+    cell = ", ".join(map(str, where))
+    return wrong(f"Output cell ({cell}) should be {_num(expected[where])}, you have "
+                 f"{_num(given[where])}. Which input cells does window ({cell}) cover?")
 
 
 # --- code ------------------------------------------------------------------------------------
@@ -156,103 +500,554 @@ def cases(seed=0):
         yield rng.permutation(math.prod(shape)).reshape(shape).astype(float), pool, stride
 
 
-def _call(student, x, pool, stride, grad=None):
+BACKWARD_CASES = [  # (input shape, pool, stride, tied maxima?)
+    ((4, 4), 2, 2, False),       # windows side by side: = and += agree here
+    ((5, 5), 3, 1, False),       # every window overlaps its neighbours
+    ((6, 6), 2, 1, True),        # overlaps and ties
+    ((3, 4, 4), 2, 2, True),     # channels, ties
+    ((2, 3, 5, 7), 3, 2, False),  # a batch, overlaps, an oblong output
+    ((2, 2, 7, 7), 2, 3, False),  # leftover edges
+]
+
+
+def backward_cases(seed=1):
+    """The :class:`Case` s of :func:`check_backward`. The upstream gradients are the whole
+    numbers 1, 2, 3, ... shuffled: never all ones, never symmetric, so a slip with the gradient
+    shows. Inputs with ties hold only 0, 1 and 2; the others are distinct."""
+    rng = np.random.default_rng(seed)
+    for shape, pool, stride, ties in BACKWARD_CASES:
+        x = rng.integers(0, 3, shape) if ties else rng.permutation(math.prod(shape)).reshape(shape)
+        rows, cols = plan(shape[-2:], pool, stride)
+        out = shape[:-2] + (rows.out, cols.out)
+        grad = (rng.permutation(math.prod(out)) + 1).reshape(out)
+        yield Case(x.astype(float), pool, stride, grad.astype(float))
+
+
+def _where(case):
+    return f"On an input of shape {case.x.shape} with pool {case.pool}, stride {case.S}"
+
+
+def _call(student, case):
     """Run a student's function ``f(x, pool, stride)`` / ``f(grad, x, pool, stride)`` or a layer
-    class ``C(pool, stride)`` with ``forward`` / ``backward``."""
+    class ``C(pool, stride)`` with ``forward`` / ``backward`` on copies of the case's arrays.
+    Returns the result and the function that made it."""
+    x = case.x.copy()
     if isinstance(student, type):
-        layer = student(pool, stride)
-        out = layer.forward(x)
-        return out if grad is None else layer.backward(grad, 0.0)
-    return student(x, pool, stride) if grad is None else student(grad, x, pool, stride)
+        layer = student(case.pool, case.stride)
+        output = layer.forward(x)
+        if case.grad is None:
+            return output, getattr(student, "forward", student)
+        return layer.backward(case.grad.copy(), 0.0), getattr(student, "backward", student)
+    if case.grad is None:
+        return student(x, case.pool, case.stride), student
+    return student(case.grad.copy(), x, case.pool, case.stride), student
 
 
-def _first_difference(result, expected, name):
-    result = np.asarray(result)
-    if result.shape != expected.shape:
-        return f"{name} has shape {result.shape}, expected {expected.shape}"
-    bad = np.argwhere(~np.isclose(result, expected))
-    if len(bad):
-        where = tuple(int(i) for i in bad[0])
-        return f"{name}{list(where)} is {result[where]:g}, expected {expected[where]:g}"
-    return None
+def _is_constant(statement, test):
+    return (isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+            and test(statement.value.value))
+
+
+def _is_stub(code):
+    """True if the body of function ``code`` is still only ``...`` (or ``pass``) under its
+    docstring, False if it holds code; None when its source cannot be read."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(code)))
+    except Exception:
+        return None
+    functions = [node for node in ast.walk(tree)
+                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    if not functions:
+        return None
+    body = functions[0].body
+    if body and _is_constant(body[0], lambda v: isinstance(v, str)):
+        body = body[1:]
+    return all(isinstance(s, ast.Pass) or _is_constant(s, lambda v: v is Ellipsis) for s in body)
+
+
+def _returned_none(code):
+    stub = _is_stub(code)
+    if stub:
+        return TODO
+    if stub is False:
+        return wrong("Your code returned None: does it end with a return?")
+    return wrong("Not answered yet, or a missing return: your code returned None. Replace the ... "
+                 "with your code, and end it with return.")
+
+
+def _error_text(error):
+    try:
+        text = str(error)
+    except Exception:
+        text = ""
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+def _judge(student, tests, expected_of, mistakes, name, praise):
+    """Run the student's code on every :class:`Case` of ``tests`` and compare it with
+    ``expected_of(case)``. A wrong result is named by the ``(hint, f(case))`` of ``mistakes``
+    that gives the student's result on every case run (and is wrong on one of them)."""
+    if not callable(student):
+        return wrong("Pass your function (or layer class) itself: its name, without brackets, "
+                     f"not {_show(student)}.")
+    runs = []
+
+    def failed():
+        return any(not _agree(result, expected) for _, expected, result in runs)
+
+    for case in tests:
+        expected = expected_of(case)
+        try:
+            result, code = _call(student, case)
+        except Exception as error:  # the student's code: report, never crash the notebook
+            if failed():
+                break
+            planes = (" It was right on the (H, W) inputs before this one: loop over every "
+                      "plane, for p in np.ndindex(x.shape[:-2])."
+                      if case.x.ndim > 2 and runs and all(c.x.ndim == 2 for c, _, _ in runs)
+                      else "")
+            text = _error_text(error)
+            stop = "" if not text or text[-1] in ".!?" else "."
+            return wrong(f"{_where(case)}, your code raised {type(error).__name__}: "
+                         f"{text}{stop}{planes}")
+        if result is Ellipsis:
+            return TODO
+        if result is None:
+            if failed():
+                break
+            return _returned_none(code)
+        array, problem = _as_numbers(result)
+        if problem:
+            if failed():
+                break
+            return wrong(f"{_where(case)}, your code returned {_show(result)}. {problem}")
+        runs.append((case, expected, array))
+    bad = [(case, expected, result) for case, expected, result in runs
+           if not _agree(result, expected)]
+    if not bad:
+        return right(praise)
+    case, expected, result = bad[0]
+    detail = _first_difference(result, expected, name)
+    hints = [hint for hint, mistake in mistakes if _explained(mistake, runs)]
+    if hints:
+        return wrong(f"{_where(case)}: {_diagnose(hints)} ({detail})")
+    return wrong(f"{_where(case)}: {detail}.")
 
 
 def check_forward(student, mode="max"):
     """Does the student's forward pass (function or layer class) match ``pooling_lib``?"""
     if unanswered(student):
         return TODO
-    reference = MODES[mode].forward
-    for x, pool, stride in cases():
-        try:
-            result = _call(student, x, pool, stride)
-        except Exception as error:  # the student's code: report, never crash the notebook
-            return wrong(f"On an input of shape {x.shape} (pool {pool}, stride {stride}) your code "
-                         f"raised {type(error).__name__}: {error}")
-        if unanswered(result):  # a stub whose body is still ``...``
-            return TODO
-        problem = _first_difference(result, reference(x, pool, stride), "output")
-        if problem:
-            return wrong(f"On an input of shape {x.shape} with pool {pool}, stride {stride}: {problem}.")
-    return right(f"Your forward pass matches pooling_lib on {len(CASES)} inputs: one channel, "
-                 "several channels, a batch, overlapping windows and leftover edges.")
+    tests = [Case(x, pool, stride) for x, pool, stride in cases()]
+    one_plane = ("Your code returned one (H, W) plane for an input with more axes: pool every "
+                 "plane, for p in np.ndindex(x.shape[:-2]).",
+                 lambda c: _forward(c, mode)[(0,) * (c.x.ndim - 2)] if c.x.ndim > 2 else _skip())
+    return _judge(student, tests, lambda c: _forward(c, mode),
+                  _forward_mistakes(mode) + [one_plane], "output",
+                  f"Your forward pass matches pooling_lib on {len(tests)} inputs: one channel, "
+                  "several channels, a batch, overlapping windows and leftover edges.")
+
+
+def _backward(case, mode, **settings):
+    if mode == "max":
+        return fast.max_pool2d_backward(case.grad, case.x, case.pool, case.stride, **settings)
+    return fast.avg_pool2d_backward(case.grad, case.x.shape, case.pool, case.stride, **settings)
+
+
+def _loop_backward(case, mode, ties="first", write="add", upstream=True, swap_grad=False,
+                   divisor=None, window=None, corner=True):
+    """A backward pass written as loops over the windows (no padding), with the classic slips
+    as switches; the defaults give the right gradient.
+
+    ``write``: ``"add"`` (+=), ``"last"`` (=: the last window to write a cell wins), ``"first"``
+    (only the first window's gradient is kept), ``"mask"`` (``dx[window] = mask * g``: each
+    window overwrites its whole patch). ``upstream=False``: every window sends 1.
+    ``swap_grad``: window (i, j) sends ``grad[j, i]``. ``divisor``: what average pooling divides
+    by (F·F). ``window``: the cells a window spans (F). ``corner=False``: a cell's place inside
+    its window is taken for its place in the input."""
+    x, grad = np.asarray(case.x, float), np.asarray(case.grad, float)
+    pool, S = case.pool, case.S
+    span = pool if window is None else window
+    oh, ow = grad.shape[-2:]
+    if span < 1 or (swap_grad and oh != ow):
+        _skip()
+    gi = np.zeros(x.shape)
+    for p in np.ndindex(x.shape[:-2]):
+        plane, target, written = x[p], gi[p], np.zeros(x.shape[-2:], bool)
+        for i in range(oh):
+            for j in range(ow):
+                r, c = i * S, j * S
+                cells = plane[r:r + span, c:c + span]
+                g = grad[p + ((j, i) if swap_grad else (i, j))] if upstream else 1.0
+                share, receives = np.zeros(cells.shape), np.zeros(cells.shape, bool)
+                if mode == "max":
+                    tied = np.argwhere(cells == cells.max())
+                    chosen = {"first": tied[:1], "last": tied[-1:]}.get(ties, tied)
+                    for a, b in chosen:
+                        share[a, b] = g / len(tied) if ties == "split" else g
+                        receives[a, b] = True
+                else:
+                    share[...] = g / (pool * pool if divisor is None else divisor)
+                    receives[...] = True
+                r0, c0 = (r, c) if corner else (0, 0)
+                patch = target[r0:r0 + cells.shape[0], c0:c0 + cells.shape[1]]
+                seen = written[r0:r0 + cells.shape[0], c0:c0 + cells.shape[1]]
+                if write == "add":
+                    patch += share
+                elif write == "mask":
+                    patch[...] = share
+                elif write == "last":
+                    patch[receives] = share[receives]
+                else:  # "first"
+                    keep = receives & ~seen
+                    patch[keep] = share[keep]
+                seen |= receives
+    return gi
+
+
+def _backward_mistakes(mode, by_hand=False):
+    """(hint, f(case)) for the classic slips of a backward pass in ``mode``; ``by_hand``: in
+    words for a gradient worked out on paper."""
+    if by_hand:
+        overwrite = ("A cell that wins several windows collects the gradient of every one of "
+                     "them: they add up (+=). You kept only one." if mode == "max" else
+                     "A cell in several windows gets a share from every one of them: the shares "
+                     "add up (+=). You kept only one.")
+    else:
+        overwrite = ("The windows overlap and a cell can win several of them, but each win "
+                     "overwrote the one before (= instead of +=): use += so the gradients add up."
+                     if mode == "max" else
+                     "The windows overlap and a cell gets a share from each of them, but each "
+                     "window overwrote the share before (= instead of +=): use += so the shares "
+                     "add up.")
+    L = _loop_backward
+    mistakes = [
+        (overwrite, lambda c: L(c, mode, write="last")),
+        (overwrite, lambda c: L(c, mode, write="first")),
+        ("Each winner got 1: a window passes on its own upstream gradient, grad_output[i, j], "
+         "not 1." if mode == "max" else
+         "Each cell got 1/(F·F) per window: a window spreads its own upstream gradient, "
+         "grad_output[i, j] / (F·F), not 1/(F·F).",
+         lambda c: L(c, mode, upstream=False)),
+        ("Window (i, j) passed on grad_output[j, i]: its gradient is grad_output[i, j] (rows and "
+         "columns swapped).",
+         lambda c: L(c, mode, swap_grad=True)),
+        ("Your gradient is transposed: its rows and columns are swapped.",
+         lambda c: _backward(c, mode).swapaxes(-1, -2) if c.x.shape[-1] == c.x.shape[-2]
+         else _skip()),
+        (SHORT_WINDOWS,
+         lambda c: L(c, mode, window=c.pool - 1)),
+        ("Each gradient landed at the winner's place inside its window, (a, b): add the window's "
+         "corner to get its place in the input, (i·S + a, j·S + b)." if mode == "max" else
+         "Every window's shares landed on the top-left F × F cells: add the window's corner, "
+         "(i·S, j·S).",
+         lambda c: L(c, mode, corner=False)),
+        ("That is the gradient of average pooling, spread over the window; max pooling sends all "
+         "of it to the window's winner." if mode == "max" else
+         "That is the gradient of max pooling, all to the winner; average pooling spreads it "
+         "over every cell of the window.",
+         lambda c: _backward(c, OTHER_MODE[mode])),
+    ]
+    if mode == "max" and not by_hand:
+        mistakes.append(
+            ("Each window wrote over its whole patch (dx[window] = mask * g), wiping out what the "
+             "windows before it had left there: add with += instead.",
+             lambda c: L(c, mode, write="mask")))
+    if mode == "max":
+        mistakes += [
+            ("At a tie you gave the gradient to the last tied cell; max pooling gives it to the "
+             "first one in reading order (np.argmax does; a loop that compares with >= picks the "
+             "last).",
+             lambda c: L(c, mode, ties="last")),
+            ("At a tie every tied cell got the whole gradient; only the first tied cell in "
+             "reading order should get it (giving it to all of them is not a valid gradient).",
+             lambda c: L(c, mode, ties="all")),
+            ("At a tie you shared the gradient among the tied cells; max pooling gives all of it "
+             "to the first tied cell in reading order.",
+             lambda c: L(c, mode, ties="split")),
+        ]
+    else:
+        mistakes += [
+            ("Divide by the window size: each of the F·F cells of a window gets "
+             "grad_output[i, j] / (F·F), not the whole gradient.",
+             lambda c: L(c, mode, divisor=1)),
+            ("Divide by the number of cells in the window, F·F, not by F.",
+             lambda c: L(c, mode, divisor=c.pool)),
+        ]
+    return mistakes
 
 
 def assigned_max_backward(grad, x, pool, stride):
     """The classic bug: ``grad_input[winner] = grad`` instead of ``+=`` (overlaps overwrite)."""
-    out, idx = fast.max_pool2d(x, pool, stride, return_indices=True)
-    gi = np.zeros(fast.planes(x).shape)
-    flat = gi.reshape(len(gi), -1)
-    for p, cells in enumerate(fast.planes(idx)):
-        for cell, g in zip(cells.ravel(), fast.planes(grad)[p].ravel()):
-            flat[p, cell] = g
-    return gi.reshape(x.shape)
+    return _loop_backward(Case(np.asarray(x), pool, stride, np.asarray(grad)), "max", write="last")
 
 
 def check_backward(student, mode="max"):
-    """Does the student's backward pass (function or layer class) match ``pooling_lib``?"""
+    """Does the student's backward pass ``f(grad_output, x, pool, stride)`` (or layer class)
+    match ``pooling_lib``? The upstream gradients are not all ones, some inputs have tied
+    maxima, most windows overlap."""
     if unanswered(student):
         return TODO
-    for x, pool, stride in cases(seed=1):
-        grad = np.ones(fast.max_pool2d(x, pool, stride).shape)
-        if mode == "max":
-            expected = fast.max_pool2d_backward(grad, x, pool, stride)
-        else:
-            expected = fast.avg_pool2d_backward(grad, x.shape, pool, stride)
-        try:
-            result = _call(student, x, pool, stride, grad)
-        except Exception as error:
-            return wrong(f"On an input of shape {x.shape} (pool {pool}, stride {stride}) your code "
-                         f"raised {type(error).__name__}: {error}")
-        if unanswered(result):
-            return TODO
-        problem = _first_difference(result, expected, "grad_input")
-        if problem is None:
-            continue
-        if mode == "max" and np.allclose(result, assigned_max_backward(grad, x, pool, stride)):
-            return wrong(f"With pool {pool} and stride {stride} the windows overlap and some cells "
-                         "win several of them, but each win overwrote the last: use += so the "
-                         f"gradients add up ({problem}).")
-        return wrong(f"On an input of shape {x.shape} with pool {pool}, stride {stride}: {problem}.")
-    return right("Your backward pass matches pooling_lib, overlapping windows included.")
+    tests = list(backward_cases())
+    praise = (f"Your backward pass matches pooling_lib on {len(tests)} inputs: upstream gradients "
+              "that are not all ones, " + ("tied maxima, " if mode == "max" else "") +
+              "overlapping windows, channels and a batch.")
+    return _judge(student, tests, lambda c: _backward(c, mode), _backward_mistakes(mode),
+                  "grad_input", praise)
+
+
+# --- gradients by hand (notebook 04) ---------------------------------------------------------
+
+def _as_pair(item):
+    """``item`` as a ``(row, column)`` pair of whole numbers, or None."""
+    if isinstance(item, (str, bytes, dict, set)):
+        return None
+    try:
+        values = list(item)
+    except Exception:
+        return None
+    if len(values) != 2:
+        return None
+    row, column = (_as_whole(v) for v in values)
+    return None if row is None or column is None else (row, column)
+
+
+def _read_cells(answer):
+    """(set of ``(row, column)`` pairs, None) from one pair or a list, tuple or set of pairs,
+    else (None, why not)."""
+    example = "Write a list of (row, column) pairs, like [(0, 1)]"
+    if isinstance(answer, (str, bytes)):
+        return None, f"That is text. {example}."
+    if isinstance(answer, dict):
+        return None, f"{example}, not a dict."
+    pair = _as_pair(answer)
+    if pair is not None:
+        return {pair}, None
+    try:
+        items = list(answer)
+    except Exception:
+        return None, f"{example}, not {_show(answer)}."
+    cells = set()
+    for item in items:
+        pair = _as_pair(item)
+        if pair is None:
+            return None, f"{_show(item)} is not a (row, column) pair of whole numbers. {example}."
+        cells.add(pair)
+    return cells, None
+
+
+def _and(items):
+    items = [str(item) for item in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _window(case, i, j):
+    """The input cells of window (i, j) (no padding), in reading order."""
+    H, W = case.x.shape[-2:]
+    return [(r, c) for r in range(i * case.S, min(i * case.S + case.pool, H))
+            for c in range(j * case.S, min(j * case.S + case.pool, W))]
+
+
+def _span(case, i, j):
+    r, c, F = i * case.S, j * case.S, case.pool
+    return f"rows {r} to {r + F - 1} and columns {c} to {c + F - 1}"
 
 
 def check_gradient_cells(answer, x, pool_size, stride, cell):
-    """Is ``answer`` the set of input cells ``(h, w)`` that output ``cell`` sends gradient to?"""
+    """Is ``answer`` the set of input cells ``(h, w)`` that output ``cell`` of max pooling over
+    ``x`` (H, W) sends its gradient to?"""
     if unanswered(answer):
         return TODO
-    out, idx = fast.max_pool2d(np.asarray(x), pool_size, stride, return_indices=True)
-    W = np.asarray(x).shape[-1]
-    expected = {divmod(int(idx[tuple(cell)]), W)}
-    try:
-        given = {tuple(int(v) for v in c) for c in answer}
-    except (TypeError, ValueError):
-        return wrong("Write your answer as a list of (row, column) pairs, like [(0, 1)].")
-    if given == expected:
-        return right(f"Only the winner {expected.pop()} gets output {tuple(cell)}'s gradient; "
-                     "every other cell of the window gets 0.")
+    case = Case(np.asarray(x), pool_size, stride)
+    H, W = case.x.shape[-2:]
+    cell = tuple(int(v) for v in cell)
+    _, indices = fast.max_pool2d(case.x, pool_size, case.S, return_indices=True)
+    flat = int(indices[cell])
+    winner = divmod(flat, W)
+    window = _window(case, *cell)
+    top = case.x[winner]
+    tied = [c for c in window if case.x[c] == top]
+    span = _span(case, *cell)
+    number = _as_whole(answer)
+    if number is not None:
+        if number == flat:
+            return wrong(f"{flat} is the winner's flat index h·W + w. Write it as a (row, column) "
+                         "pair, like [(0, 1)].")
+        return wrong("Write a list of (row, column) pairs, like [(0, 1)], not one number.")
+    given, problem = _read_cells(answer)
+    if problem:
+        return wrong(problem)
+    if given == {winner}:
+        return right(f"Only the winner {winner} gets output {cell}'s gradient; every other cell "
+                     "of the window gets 0.")
+    if not given:
+        return wrong(f"An empty list: output {cell}'s gradient does not vanish, it goes to one "
+                     f"cell of its window ({span}). Which one?")
+    outside = sorted(c for c in given if not (0 <= c[0] < H and 0 <= c[1] < W))
+    if outside:
+        return wrong(f"{outside[0]} is outside the {H}×{W} input: rows go from 0 to {H - 1}, "
+                     f"columns from 0 to {W - 1}.")
     if len(given) > 1:
+        if given == set(window):
+            return wrong("That is the whole window. Average pooling would send a share to each "
+                         "cell; max pooling sends everything to one cell, the largest value.")
+        if given == set(tied):
+            return wrong("Those cells tie for the largest value, but max pooling gives the "
+                         "gradient to one of them only: the first in reading order.")
         return wrong("Max pooling sends the gradient to one cell only: the window's winner.")
-    return wrong(f"{given.pop()} is not the largest value of window {tuple(cell)}.")
+    (guess,) = given
+    hints = []
+    if guess == (winner[1], winner[0]):
+        hints.append("That is the winner with its row and column swapped: write (row, column).")
+    corner = (cell[0] * case.S, cell[1] * case.S)
+    if guess == (winner[0] - corner[0], winner[1] - corner[1]):
+        hints.append("That is the winner's place inside the window; add the window's corner "
+                     f"{corner} to get its place in the input.")
+    if guess == cell and guess not in window:
+        hints.append(f"{cell} is the output cell itself; its window covers {span} of the input.")
+    if guess in tied:
+        hints.append(f"x{list(guess)} ties for the largest value of window {cell}, but at a tie "
+                     "the first tied cell in reading order takes the gradient.")
+    if hints:
+        return wrong(f"{guess} is not it. {_diagnose(hints)}")
+    if guess not in window:
+        return wrong(f"{guess} is not in window {cell}, which covers {span}.")
+    return wrong(f"{guess} is not the largest value of window {cell}: x{list(guess)} = "
+                 f"{_num(case.x[guess])}.")
+
+
+def _windows_of(case, cell):
+    """The windows (i, j) that contain input ``cell``, and those it wins (max pooling)."""
+    grad = np.asarray(case.grad)
+    oh, ow = grad.shape[-2:]
+    inside = [(i, j) for i in range(oh) for j in range(ow) if cell in _window(case, i, j)]
+    _, indices = fast.max_pool2d(case.x, case.pool, case.S, return_indices=True)
+    won = [w for w in inside if int(indices[w]) == cell[0] * case.x.shape[-1] + cell[1]]
+    return inside, won
+
+
+def _collects(case, mode, cell):
+    """What input ``cell`` receives, in words: "wins windows (0, 0) and (0, 1), so it collects
+    1 + 2 = 3"."""
+    inside, won = _windows_of(case, cell)
+    g = [case.grad[w] for w in (won if mode == "max" else inside)]
+    terms = " + ".join(_num(v) for v in g)
+    if mode == "max":
+        if not won:
+            tie = any(case.x[cell] == max(case.x[c] for c in _window(case, *w)) for w in inside)
+            return "wins no window" + (" (at a tie the first tied cell in reading order takes "
+                                       "the gradient)" if tie else "") + ", so it gets 0"
+        if len(won) == 1:
+            return f"wins window {won[0]} only, so it gets {terms}"
+        return f"wins windows {_and(won)}, so it collects {terms} = {_num(sum(g))}"
+    k = case.pool ** 2
+    if not inside:
+        return "is in no window, so it gets 0"
+    if len(inside) == 1:
+        return f"is in window {inside[0]} only, so it gets {terms} / {k} = {_num(sum(g) / k)}"
+    return f"is in windows {_and(inside)}, so it gets ({terms}) / {k} = {_num(sum(g) / k)}"
+
+
+def check_input_gradient(answer, x, grad_output, pool_size, stride=None, mode="max"):
+    """Is ``answer`` (a list of rows) the gradient that reaches each cell of the input ``x``
+    (H, W) through max pooling, or average pooling with ``mode="avg"`` (then ``x`` may be just
+    the input's shape), when the output cells send back ``grad_output``? Worked out by hand."""
+    if unanswered(answer):
+        return TODO
+    values_known = not (mode == "avg" and isinstance(x, tuple))
+    x = np.asarray(x, float) if values_known else np.zeros(x)
+    case = Case(x, pool_size, stride, np.asarray(grad_output, float))
+    expected = _backward(case, mode)
+    given, problem = _as_numbers(answer)
+    if problem:
+        return wrong(f"{problem} Write the gradient as a list of rows, one number per input cell.")
+    if given.shape != x.shape:
+        if given.shape == case.grad.shape:
+            return wrong(f"That has the shape of grad_output, {case.grad.shape}. The gradient for "
+                         f"the input has one number per input cell: shape {x.shape}.")
+        return wrong(f"Your answer has shape {given.shape}; the input has shape {x.shape}: one "
+                     "number per input cell.")
+    cells = [tuple(int(v) for v in c) for c in np.ndindex(x.shape)]
+    if _agree(given, expected, rounded=True):
+        if mode == "max":
+            busy = [c for c in cells if _windows_of(case, c)[1]]
+            said = "; ".join(f"cell {c} {_collects(case, mode, c)}" for c in busy[:3])
+            return right(f"{said[0].upper()}{said[1:]}; every other cell gets 0.")
+        most = max(cells, key=lambda c: len(_windows_of(case, c)[0]))
+        return right(f"Every window gives each of its cells grad / {case.pool ** 2}, and the "
+                     f"shares add up: cell {most} {_collects(case, mode, most)}.")
+    mistakes = _backward_mistakes(mode, by_hand=True)
+    if not values_known:
+        mistakes = [m for m in mistakes if "max pooling, all to the winner" not in m[0]]
+    hints = [hint for hint, mistake in mistakes
+             if _explained(mistake, [(case, expected, given)], rounded=True)]
+    off = [c for c in cells if not _agree_cells(given[c], expected[c], rounded=True)]
+    misplaced = [c for c in off if expected[c] == 0]
+    c = (misplaced or off)[0]
+    detail = f"cell {c} {_collects(case, mode, c)}; you have {_num(given[c])}"
+    if hints:
+        return wrong(f"{_diagnose(hints)} ({detail}.)")
+    if misplaced and mode == "max" and np.isclose(given.sum(), case.grad.sum()):
+        return wrong(f"The total is right, but some gradient went to the wrong cell: {detail}.")
+    return wrong(f"Not yet: {detail}.")
+
+
+# --- padding (notebook 05) ---------------------------------------------------------------------
+
+def check_padded_average(answer, x, pool_size, stride=None, padding=0, count_include_pad=True,
+                         cell=(0, 0)):
+    """Is ``answer`` what window ``cell`` of average pooling over ``x`` (H, W) outputs, with
+    ``padding`` and ``count_include_pad``?"""
+    if unanswered(answer):
+        return TODO
+    x = np.asarray(x)
+    H, W = x.shape[-2:]
+    F, S = pool_size, pool_size if stride is None else stride
+    cell = tuple(int(v) for v in cell)
+    both = {flag: float(fast.avg_pool2d(x, F, S, padding, count_include_pad=flag)[cell])
+            for flag in (True, False)}
+    expected = both[bool(count_include_pad)]
+    value, problem = _as_number(answer)
+    if problem:
+        return wrong(problem)
+    r0, c0 = cell[0] * S - padding, cell[1] * S - padding
+    real = [(r, c) for r in range(r0, r0 + F) for c in range(c0, c0 + F)
+            if 0 <= r < H and 0 <= c < W]
+    total = float(sum(x[c] for c in real))
+    n_all, n_real = F * F, len(real)
+    span = f"rows {_signed(r0)} to {r0 + F - 1} and columns {_signed(c0)} to {c0 + F - 1}"
+    divisor = n_all if count_include_pad else n_real
+    how = (f"all {n_all} cells of the window, the {n_all - n_real} padding cells included"
+           if count_include_pad else f"its {n_real} real cells only")
+    if _agree(value, expected, rounded=True):
+        return right(f"{_num(total)} / {divisor} = {expected:.4g}: the window covers {span}; its "
+                     f"{n_real} real cells add up to {_num(total)}, divided by {how}.")
+    unpadded = x[cell[0] * S:cell[0] * S + F, cell[1] * S:cell[1] * S + F]
+    mistakes = [
+        (both[not count_include_pad],
+         f"That divides by the {n_real} real cells only: that is count_include_pad=False. With "
+         f"True the padding cells count too: divide by all {n_all} cells of the window."
+         if count_include_pad else
+         f"That divides by all {n_all} cells, padding included: that is count_include_pad=True. "
+         f"With False only the {n_real} real cells count."),
+        (total, f"That is the sum of the window's real cells; divide it by {divisor}."),
+        (total / (n_all - n_real) if n_all > n_real else None,
+         f"You divided by the {n_all - n_real} padding cells; divide by "
+         f"{'all the cells of the window' if count_include_pad else 'the real cells'}, {divisor}."),
+        (float(max(x[c] for c in real)) if real else None,
+         "That is the largest value: average pooling gives sum / count."),
+        (float(unpadded.mean()) if unpadded.size else None,
+         f"That window starts at row {cell[0] * S}, column {cell[1] * S}, as if there were no "
+         f"padding. With padding {padding} it starts at row {_signed(r0)}, column {_signed(c0)}."),
+        (total / F, f"Divide by a number of cells, {divisor}, not by the window's side, {F}."),
+    ]
+    hints = [hint for v, hint in mistakes
+             if v is not None and _agree(value, v, rounded=True) and not _agree(v, expected)]
+    if hints:
+        return wrong(f"{_num(value)} is not it. {_diagnose(hints)}")
+    by = "all the cells of the window" if count_include_pad else "the number of real cells"
+    return wrong(f"{_num(value)} is not it. The window covers {span}: add its real cells, then "
+                 f"divide by {by}.")
 
 
 # --- fast pooling (notebook 06) ----------------------------------------------------------------
@@ -262,13 +1057,14 @@ def check_im2col_size(answer, shape, pool_size, stride=None):
     (..., H, W), without padding? (K cells per window × L windows per plane × the planes.)"""
     if unanswered(answer):
         return TODO
-    if not isinstance(answer, (int, np.integer)) or isinstance(answer, bool):
-        return wrong(f"Give a whole number of values, not {answer!r}.")
+    value, problem = _count(answer, "values")
+    if value is None:
+        return wrong(problem)
     rows, cols = plan(tuple(shape[-2:]), pool_size, stride)
     planes, size = math.prod(shape[:-2]), math.prod(shape)
     K, L = rows.pool * cols.pool, rows.out * cols.out
     expected = planes * K * L
-    if answer == expected:
+    if value == expected:
         return right(f"{expected:,} values: K = {K} cells × L = {rows.out}·{cols.out} = {L} windows "
                      f"× {planes} planes, {expected / size:.1f} times the {size:,} values of the input.")
     naive = planes * K * (rows.size // rows.stride) * (cols.size // cols.stride)
@@ -287,10 +1083,10 @@ def check_im2col_size(answer, shape, pool_size, stride=None):
     if len(shape) == 4:
         mistakes += [(n * K * L, "Multiply by both the batch size N and the channels C.")
                      for n in (shape[0], shape[1])]
-    for value, hint in mistakes:
-        if answer == value:
-            return wrong(f"{answer:,} is not it. {hint}")
-    return wrong(f"{answer:,} is not it. Multiply K (cells per window) by L (windows per plane) "
+    hints = [hint for v, hint in mistakes if v == value]
+    if hints:
+        return wrong(f"{value:,} is not it. {_diagnose(hints)}")
+    return wrong(f"{value:,} is not it. Multiply K (cells per window) by L (windows per plane) "
                  "by the number of planes (N · C).")
 
 
@@ -319,6 +1115,9 @@ def check_reshape_pool(student, mode="max"):
     multiples of k) like ``pooling_lib``? ``mode``: "max" or "avg"."""
     if unanswered(student):
         return TODO
+    if not callable(student):
+        return wrong("Pass your function itself: its name, without brackets, not "
+                     f"{_show(student)}.")
     rng = np.random.default_rng(0)
     pool, other = MODES[mode].forward, MODES[OTHER_MODE[mode]].forward
     reduce = (lambda t, axes: t.max(axis=axes)) if mode == "max" else \
@@ -330,16 +1129,21 @@ def check_reshape_pool(student, mode="max"):
             result = student(x.copy(), k)
         except Exception as error:  # the student's code: report, never crash the notebook
             return wrong(f"{where} your code raised {type(error).__name__}: {error}")
-        if unanswered(result):
+        if result is Ellipsis:
             return TODO
-        result = np.asarray(result)
+        if result is None:
+            return _returned_none(student)
+        result, problem = _as_numbers(result)
+        if problem:
+            return wrong(f"{where} your code returned something other than an array of numbers. "
+                         f"{problem}")
         expected = pool(x, k, k)
-        if result.shape == expected.shape and np.allclose(result, expected):
+        if _agree(result, expected):
             continue
         for value, hint in _reshape_mistakes(x, k, reduce):
-            if result.shape == value.shape and np.allclose(result, value):
+            if _agree(result, value):
                 return wrong(f"{where}: {hint}")
-        if result.shape == expected.shape and np.allclose(result, other(x, k, k)):
+        if _agree(result, other(x, k, k)):
             return wrong(f"{where} you computed the " + ("averages" if mode == "max" else "maxima")
                          + "; this one asks for the " + ("largest value." if mode == "max" else
                                                           "mean value."))
@@ -367,10 +1171,6 @@ def _layer_shapes(network, batch, input_shape):
     return shapes
 
 
-def _whole(answer):
-    return isinstance(answer, (int, np.integer)) and not isinstance(answer, bool)
-
-
 def _times(sizes):
     return " × ".join(f"{s:,}" for s in sizes)
 
@@ -382,15 +1182,16 @@ def check_dense_parameters(answer, network, input_shape=(1, 8, 8)):
     from ..cnn.nn import Dense, Flatten, count_parameters
     if unanswered(answer):
         return TODO
-    if not _whole(answer):
-        return wrong(f"Give a whole number of parameters, not {answer!r}.")
+    value, problem = _count(answer, "parameters")
+    if value is None:
+        return wrong(problem)
     shapes = _layer_shapes(network, 1, input_shape)
     k = next(k for k, (layer, _, _) in enumerate(shapes) if isinstance(layer, Dense))
     n_in, n_out = shapes[k][0].shape
     maps = shapes[k - 1][1][1:] if k and isinstance(shapes[k - 1][0], Flatten) else (n_in,)
     inputs = f"{n_in:,} inputs" + (f" ({_times(maps)})" if len(maps) > 1 else "")
     expected = n_in * n_out + n_out
-    if answer == expected:
+    if value == expected:
         return right(f"{expected:,}: {inputs} × {n_out} outputs = {n_in * n_out:,} weights, "
                      f"+ {n_out} biases (one per output).")
     pooled = any(isinstance(layer, (MaxPool, AvgPool)) for layer in network.layers)
@@ -417,10 +1218,10 @@ def check_dense_parameters(answer, network, input_shape=(1, 8, 8)):
         (maps[0] * n_out + n_out, "The dense layer gets every value of every map, not one per "
                                   f"channel: {_times(maps)} = {n_in:,} inputs."),
     ]
-    for value, hint in mistakes:
-        if answer == value and hint:
-            return wrong(f"{answer:,} is not it. {hint}")
-    return wrong(f"{answer:,} is not it. A dense layer has inputs × outputs weights and one bias "
+    hints = [hint for v, hint in mistakes if v == value and hint]
+    if hints:
+        return wrong(f"{value:,} is not it. {_diagnose(hints)}")
+    return wrong(f"{value:,} is not it. A dense layer has inputs × outputs weights and one bias "
                  "per output. How many numbers reach it? Flatten gives it every value of every "
                  "map: C × H × W.")
 
@@ -430,9 +1231,31 @@ def _layer_index(network, layer):
     names = [type(item).__name__ for item in network.layers]
     if isinstance(layer, str) and layer in names:
         return names.index(layer)
-    if _whole(layer) and -len(names) <= layer < len(names):
-        return layer % len(names)
+    index = _as_whole(layer)
+    if index is not None and -len(names) <= index < len(names):
+        return index % len(names)
     raise ValueError(f"layer must be an index below {len(names)} or one of {names}, got {layer!r}")
+
+
+def _read_shape(answer):
+    """(tuple of whole numbers, None) from a tuple, list or 1-D array of sizes, else
+    (None, why not)."""
+    example = "Give the shape as a tuple of sizes, like (2, 3, 4, 5)"
+    if isinstance(answer, (str, bytes)):
+        return None, f"That is text. {example}."
+    if isinstance(answer, (set, frozenset, dict)):
+        return None, f"{example}: a tuple keeps the axes in order, {_kind(answer)} does not."
+    try:
+        items = list(answer)
+    except Exception:
+        return None, f"{example}, not {_show(answer)}."
+    sizes = []
+    for item in items:
+        size = _as_whole(item)
+        if size is None:
+            return None, f"{_show(item)} is not a size: sizes are whole numbers. {example}."
+        sizes.append(size)
+    return tuple(sizes), None
 
 
 def check_layer_shape(answer, network, layer, batch, input_shape=(1, 8, 8)):
@@ -446,14 +1269,14 @@ def check_layer_shape(answer, network, layer, batch, input_shape=(1, 8, 8)):
     item, given, expected = shapes[index]
     name = type(item).__name__
     pooling = isinstance(item, (MaxPool, AvgPool))
-    if _whole(answer):
-        more = (" That is how many numbers come out; give their shape." if answer ==
+    count = _as_whole(answer)
+    if count is not None:
+        more = (" That is how many numbers come out; give their shape." if count ==
                 math.prod(expected) else "")
         return wrong(f"Give the shape as a tuple of sizes, like (2, 3, 4, 5).{more}")
-    try:
-        answer = tuple(int(a) for a in answer)
-    except (TypeError, ValueError):
-        return wrong("Give the shape as a tuple of sizes, like (2, 3, 4, 5).")
+    answer, problem = _read_shape(answer)
+    if problem:
+        return wrong(problem)
     if answer == expected:
         if pooling and len(expected) == 4:
             return right(f"{expected}: the batch ({expected[0]}) and the {expected[1]} channels "
@@ -484,9 +1307,9 @@ def check_layer_shape(answer, network, layer, batch, input_shape=(1, 8, 8)):
                                              f"channels stay {c}."),
                          ((n, c // 4, h, w), f"{name} works on every channel on its own: the {c} "
                                              f"channels stay {c}.")]
-    for value, hint in mistakes:
-        if answer == tuple(value):
-            return wrong(f"{answer} is not it. {hint}")
+    hints = [hint for value, hint in mistakes if answer == tuple(value)]
+    if hints:
+        return wrong(f"{answer} is not it. {_diagnose(hints)}")
     if len(answer) == len(expected) and answer[1:] == expected[1:]:
         return wrong(f"{answer} is not it. The first axis counts the images in the batch: {batch}.")
     return wrong(f"{answer} is not it. {name} gets {given}: what does it do to each axis?")
