@@ -20,6 +20,7 @@ A wrong answer that a classic mistake explains gets that mistake's name; when tw
 the same answer, both are named.
 """
 import ast
+import html
 import inspect
 import math
 import numbers
@@ -35,8 +36,17 @@ from ..layers import MODES
 OTHER_MODE = {"max": "avg", "avg": "max"}  # the mode a student may have mixed up with this one
 
 
+# The verdict's mark in a notebook: drawn (an inline SVG), so it never depends on an emoji font;
+# the text keeps the theme's own colour, readable on light and dark backgrounds alike.
+MARK = {True: ("#1a7f37", "M4.5 8.5l2.5 2.5 4.5-5.5", "right"),
+        False: ("#cf222e", "M5 5l6 6M11 5l-6 6", "not yet")}
+
+
 class Feedback:
-    """The verdict on an answer: ``ok`` and a sentence for the student."""
+    """The verdict on an answer: ``ok`` and a sentence for the student.
+
+    It shows as the sentence after a mark: in a notebook a green tick or a red cross drawn in
+    SVG, as text ``✓`` or ``✗`` (plain symbols every common font has, no emoji)."""
 
     def __init__(self, ok, text):
         self.ok, self.text = bool(ok), text
@@ -45,7 +55,17 @@ class Feedback:
         return self.ok
 
     def __repr__(self):
-        return ("✅ " if self.ok else "❌ ") + self.text
+        return ("✓ " if self.ok else "✗ ") + self.text
+
+    def _repr_html_(self):
+        colour, path, label = MARK[self.ok]
+        mark = (f'<svg width="18" height="18" viewBox="0 0 16 16" role="img" aria-label="{label}" '
+                f'style="flex:none;margin-top:1px"><circle cx="8" cy="8" r="8" fill="{colour}"/>'
+                f'<path d="{path}" stroke="#fff" stroke-width="2" stroke-linecap="round" '
+                f'fill="none"/></svg>')
+        return (f'<div class="pooling-feedback" style="display:flex;gap:0.5em;align-items:flex-start;'
+                f'border-left:4px solid {colour};padding:0.2em 0.6em">{mark}'
+                f'<span>{html.escape(self.text)}</span></div>')
 
 
 def right(text):

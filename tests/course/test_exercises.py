@@ -3,6 +3,8 @@
 tests/course/test_exercise_mutations.py holds the systematic part: every checker against every
 form of its right answers, the classic mistakes written as mutants, and junk. Here: the rules
 in words, one example each, and the exercises exactly as the notebooks set them."""
+import html
+
 import numpy as np
 import pytest
 
@@ -23,27 +25,27 @@ def test_unanswered_gets_a_reminder_not_an_error():
 
 
 @pytest.mark.parametrize("answer, args, words", [
-    (4, (6, 3, 1), ["✅", "floor((6 − 3) / 1) + 1 = 4"]),
-    (3, (6, 3, 1), ["❌", "+ 1"]),
-    (3, (5, 2, 2, 0, 1, True), ["✅", "ceil"]),
-    (2, (5, 2, 2, 0, 1, True), ["❌", "round up"]),
-    (3, (6, 3, 2), ["❌", "Round down (floor)", "not the whole length"]),   # two slips give 3
-    (2, (4, 3, 1, 1), ["❌", "L + 2P"]),
-    (4, (10, 3, 1, 0, 3), ["✅", "floor((10 − (3·(3 − 1) + 1)) / 1) + 1 = 4"]),
-    (2, (4, 2, 3, 1, 1, True), ["✅", "ceil((4 + 2·1 − 2) / 3) + 1 = 3, minus the last window"]),
-    (3, (4, 2, 3, 1, 1, True), ["❌", "start at cell 5, past the input and the left padding"]),
-    (2, (5, 3, 2, "same"), ["❌", "ceil(L / S)"]),
-    (8, (10, 3, 1, 0, 3), ["❌", "spans d·(F − 1) + 1 = 7 cells"]),
-    (3, (5, 3, 2, "same"), ["✅", "ceil(5 / 2)"]),
-    (2.0, (4, 2, 2), ["✅", "2 windows"]),
-    (2.5, (4, 2, 2), ["❌", "not a whole number", "rounds down (floor)"]),
-    (True, (4, 2, 2), ["❌", "truth value"]),
-    (-2, (4, 2, 2), ["❌", "negative"]),
-    (7, (4, 2, 2), ["❌", "floor((L + 2P"]),
+    (4, (6, 3, 1), ["✓", "floor((6 − 3) / 1) + 1 = 4"]),
+    (3, (6, 3, 1), ["✗", "+ 1"]),
+    (3, (5, 2, 2, 0, 1, True), ["✓", "ceil"]),
+    (2, (5, 2, 2, 0, 1, True), ["✗", "round up"]),
+    (3, (6, 3, 2), ["✗", "Round down (floor)", "not the whole length"]),   # two slips give 3
+    (2, (4, 3, 1, 1), ["✗", "L + 2P"]),
+    (4, (10, 3, 1, 0, 3), ["✓", "floor((10 − (3·(3 − 1) + 1)) / 1) + 1 = 4"]),
+    (2, (4, 2, 3, 1, 1, True), ["✓", "ceil((4 + 2·1 − 2) / 3) + 1 = 3, minus the last window"]),
+    (3, (4, 2, 3, 1, 1, True), ["✗", "start at cell 5, past the input and the left padding"]),
+    (2, (5, 3, 2, "same"), ["✗", "ceil(L / S)"]),
+    (8, (10, 3, 1, 0, 3), ["✗", "spans d·(F − 1) + 1 = 7 cells"]),
+    (3, (5, 3, 2, "same"), ["✓", "ceil(5 / 2)"]),
+    (2.0, (4, 2, 2), ["✓", "2 windows"]),
+    (2.5, (4, 2, 2), ["✗", "not a whole number", "rounds down (floor)"]),
+    (True, (4, 2, 2), ["✗", "truth value"]),
+    (-2, (4, 2, 2), ["✗", "negative"]),
+    (7, (4, 2, 2), ["✗", "floor((L + 2P"]),
 ])
 def test_check_output_size(answer, args, words):
     verdict = ex.check_output_size(answer, *args)
-    assert bool(verdict) == (words[0] == "✅")
+    assert bool(verdict) == (words[0] == "✓")
     for word in words:
         assert word in repr(verdict)
 
@@ -357,3 +359,16 @@ def test_the_size_exercises_of_notebook_05_have_different_answers():
         for other in ignored:
             assert pl.pool_output_size(**other) != answer, (s, other)
             assert not ex.check_output_size(pl.pool_output_size(**other), **s)
+
+
+@pytest.mark.parametrize("answer, ok", [(9, True), (8, False)])
+def test_the_verdict_needs_no_emoji_font(answer, ok):
+    """The mark is drawn (SVG) in a notebook and a plain symbol in text: nothing an emoji font
+    must supply. The sentence is escaped, and keeps the theme's text colour."""
+    verdict = ex.check_pool_count(answer, 4, 2, 1)
+    page = verdict._repr_html_()
+    assert repr(verdict).startswith("✓ " if ok else "✗ ")
+    assert "<svg" in page and ("#1a7f37" if ok else "#cf222e") in page
+    assert html.escape(verdict.text) in page and "color:" not in page
+    assert all(ord(ch) < 0x2600 or ch in "✓✗" for ch in repr(verdict) + page)
+    assert "<b>" not in ex.Feedback(False, "<b>")._repr_html_()
