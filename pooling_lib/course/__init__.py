@@ -3,6 +3,10 @@
 ``plotting`` (pictures), ``widgets`` (the explorers), ``exercises`` (the ``check_…``
 functions), ``figures`` (remakes img/), ``benchmark`` (timings), and the tools run as
 ``python -m pooling_lib.course.<tool>``: ``export`` (pages, offline and live slides),
-``navigation`` (badges and links), with ``repo`` naming the repository's folders and address.
-It uses the core; the core never uses it.
+``navigation`` (badges and links), ``pacing`` (lesson lengths), with ``repo`` naming the
+repository's folders and address; ``run_order`` adds a hint to a NameError in a cell run too
+early. It uses the core; the core never uses it.
 """
+from . import run_order
+
+run_order.install()
