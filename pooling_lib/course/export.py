@@ -82,7 +82,8 @@ VENDOR = {
 FONTAWESOME = "@fortawesome/fontawesome-free"
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
-BADGE_IMAGE = re.compile(r"\[!\[([^\]]*)\]\(https://mybinder\.org/badge_logo\.svg\)\]\(([^)\s]+)\)")
+BADGE_IMAGE = re.compile(r"\[!\[([^\]]*)\]\((?:https://mybinder\.org/badge_logo\.svg|"
+                         r"https://colab\.research\.google\.com/assets/colab-badge\.svg)\)\]\(([^)\s]+)\)")
 NOTEBOOK_LINK = re.compile(r"\]\((\d\d_[^)\s#]+)\.ipynb(#[^)\s]*)?\)")
 FILE_LINK = re.compile(r"(\]\(\s*<?|href=[\"'])([^)\s>\"']+)")  # [text](target), href="target"
 MARKDOWN_IMAGE = re.compile(r"(!\[[^\n]*?\]\(\s*<?)([^)\s>]+)")
@@ -155,7 +156,8 @@ def has_math(nb):
 
 
 def without_remote_badge(source):
-    """Binder badges as plain links: the badge picture is on the web, the link works anywhere."""
+    """Launch badges (Binder, Colab) as plain links: their pictures are on the web, the links
+    work anywhere."""
     return BADGE_IMAGE.sub(lambda m: f"[&#9654; {m.group(1)}]({m.group(2)})", source)
 
 

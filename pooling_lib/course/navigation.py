@@ -1,8 +1,10 @@
 """Write the navigation cells of the notebook series.
 
 Every ``notebooks/NN_*.ipynb`` gets two markdown cells tagged "navigation": one right after
-the title cell, holding a "Launch on Binder" badge that opens that notebook in JupyterLab and
+the title cell, holding the "Launch on Binder" and "Open in Colab" badges of that notebook and
 the links "← previous · contents · next →", and one at the very end with the same links.
+After the first comes a code cell tagged "colab" that, in Google Colab only, installs
+pooling_lib from the repository and turns on Colab's manager for ipywidgets 8.
 The series is the existing notebooks in file-name order, so every link points at a file
 that exists; previous and next are named by the title (cell 0's heading) of the notebook
 they open. Other cells and all outputs are left as they are.
@@ -26,10 +28,19 @@ from pathlib import Path
 
 import nbformat
 
-from .repo import NOTEBOOKS, README, ROOT, repository
+from .repo import NOTEBOOKS, README, REQUIREMENTS, ROOT, repository
 
 CONTENTS = "00_start_here.ipynb"
 TAG = "navigation"
+COLAB_TAG = "colab"
+BRANCH = "main"  # the branch Colab opens (Binder opens the default branch, HEAD)
+COLAB_SETUP = """\
+# In Google Colab only: install the course's library and turn on interactive widgets.
+import sys
+if "google.colab" in sys.modules:
+    %pip install -q "pooling_lib[notebooks] @ git+{url}" {widgets}
+    from google.colab import output
+    output.enable_custom_widget_manager()"""
 SERIES = re.compile(r"\d\d_.+\.ipynb")
 README_BADGE = re.compile(r"(<!-- binder badge -->\n).*?(<!-- /binder badge -->)", re.DOTALL)
 
@@ -49,9 +60,33 @@ def title(path):
 
 
 def badge(urlpath, repo=None):
-    """Markdown of a Binder badge that opens ``urlpath`` in JupyterLab."""
+    """Markdown of the two launch badges for file ``urlpath``: Binder (in JupyterLab) and Colab."""
+    repo = repo or repository()
     return ("[![Launch on Binder](https://mybinder.org/badge_logo.svg)]"
-            f"(https://mybinder.org/v2/gh/{repo or repository()}/HEAD?urlpath=lab/tree/{urlpath})")
+            f"(https://mybinder.org/v2/gh/{repo}/HEAD?urlpath=lab/tree/{urlpath}) "
+            "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+            f"(https://colab.research.google.com/github/{repo}/blob/{BRANCH}/{urlpath})")
+
+
+def colab_cell(nb, repo=None):
+    """The code cell that sets a notebook up in Google Colab (and does nothing elsewhere)."""
+    source = COLAB_SETUP.format(url=f"https://github.com/{repo or repository()}",
+                                widgets=ipywidgets_pin())
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata = {"slideshow": {"slide_type": "skip"}, "tags": [COLAB_TAG]}
+    if "id" in cell and (nb.nbformat, nb.nbformat_minor) >= (4, 5):
+        cell.id = "colab-setup"
+    else:
+        cell.pop("id", None)
+    return cell
+
+
+def ipywidgets_pin(requirements=REQUIREMENTS):
+    """The ``ipywidgets==…`` line of the students' requirements."""
+    for line in Path(requirements).read_text(encoding="utf-8").splitlines():
+        if line.strip().startswith("ipywidgets=="):
+            return line.split("#")[0].strip()
+    raise ValueError(f"{Path(requirements).name} pins no ipywidgets version")
 
 
 def links(paths, titles, i):
@@ -78,10 +113,12 @@ def nav_cell(nb, source, where):
     return cell
 
 
-def with_navigation(nb, top, bottom):
-    """``nb`` with its old navigation cells removed and ``top``/``bottom`` put in place."""
-    cells = [c for c in nb.cells if TAG not in c.metadata.get("tags", [])]
-    nb.cells = cells[:1] + [nav_cell(nb, top, "top")] + cells[1:] + [nav_cell(nb, bottom, "bottom")]
+def with_navigation(nb, top, bottom, repo=None):
+    """``nb`` with its old navigation and Colab cells removed and new ones put in place: the
+    ``top`` links after the title, then the Colab cell, and the ``bottom`` links at the end."""
+    cells = [c for c in nb.cells if not {TAG, COLAB_TAG} & set(c.metadata.get("tags", []))]
+    nb.cells = (cells[:1] + [nav_cell(nb, top, "top"), colab_cell(nb, repo)] + cells[1:]
+                + [nav_cell(nb, bottom, "bottom")])
     return nb
 
 
@@ -94,7 +131,7 @@ def expected_notebooks(folder=NOTEBOOKS, repo=None):
         text = path.read_text(encoding="utf-8")
         nav = links(paths, titles, i)
         top = badge(f"notebooks/{path.name}", repo) + ("\n\n" + nav if nav else "")
-        nb = with_navigation(nbformat.reads(text, as_version=4), top, nav)
+        nb = with_navigation(nbformat.reads(text, as_version=4), top, nav, repo)
         result[path] = (text, nbformat.writes(nb) + "\n")  # as Jupyter saves: indent 1, final newline
     return result
 
@@ -119,7 +156,7 @@ def check(folder=NOTEBOOKS, readme=README, repo=None):
             problems.append(f"{path.name}: {difference(text, wanted)}")
     readme_texts = expected_readme(readme, folder, repo)
     if readme_texts and readme_texts[0] != readme_texts[1]:
-        problems.append(f"{Path(readme).name}: the Binder badge is out of date")
+        problems.append(f"{Path(readme).name}: the launch badges are out of date")
     return problems
 
 

@@ -7,7 +7,8 @@ Usage (from the repository folder):
 The estimate is a rule of thumb, stated here so that it can be argued with: a student reads
 markdown at about 120 words a minute (technical text, read with care), spends half a minute
 on each code cell (run it, read its output), three minutes on each explorer and five on each
-exercise. Navigation cells (tagged "navigation") are left out of every count.
+exercise. Navigation cells and the Colab cell (tagged "navigation", "colab") are left out of
+every count.
 """
 import argparse
 import re
@@ -16,7 +17,7 @@ import sys
 
 import nbformat
 
-from .navigation import TAG, series
+from .navigation import COLAB_TAG, TAG, series
 from .repo import NOTEBOOKS, ROOT
 
 WORDS_PER_MINUTE = 120
@@ -45,7 +46,7 @@ def kind(cell):
 
 def measure(notebook):
     """A dict of counts and the estimated minutes of one notebook (an ``nbformat`` node)."""
-    cells = [c for c in notebook.cells if TAG not in c.metadata.get("tags", [])]
+    cells = [c for c in notebook.cells if not {TAG, COLAB_TAG} & set(c.metadata.get("tags", []))]
     kinds = [kind(c) for c in cells]
     markdown = [c.source for c in cells if c.cell_type == "markdown"]
     count = {k: kinds.count(k) for k in MINUTES}

@@ -14,6 +14,7 @@ IMG = ROOT / "img"
 README = ROOT / "README.md"
 EXPORTS = ROOT / "exports"
 PYPROJECT = ROOT / "pyproject.toml"
+REQUIREMENTS = ROOT / "requirements.txt"
 
 REPOSITORY_LINE = re.compile(r'^Repository\s*=\s*"https://github\.com/([\w.-]+/[\w.-]+?)/?"\s*$',
                              re.MULTILINE)

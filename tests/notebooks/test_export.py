@@ -146,7 +146,8 @@ def test_sharing_copy_rewrites_only_what_it_must():
     assert len(shared.cells) == len(nb.cells)
     assert "widgets" not in shared.metadata and "widgets" in nb.metadata  # the original is kept
     text = "\n".join(c.source for c in shared.cells)
-    assert "badge_logo.svg" not in text and "(00_start_here.html)" in text
+    assert "badge_logo.svg" not in text and "colab-badge.svg" not in text
+    assert "(00_start_here.html)" in text and "[&#9654; Open in Colab](https://colab" in text
     assert "../img/" not in text
 
 

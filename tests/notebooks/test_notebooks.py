@@ -29,7 +29,12 @@ LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)"   # [text](tar
                   r"|(?:src|href)=[\"']([^\"']+)[\"']", re.MULTILINE)  # <img src=...>, <a href=...>
 IMAGE = re.compile(r"!\[[^\n]*?\]\(\s*<?([^)\s>]+)|<img[^>]*\bsrc=[\"']([^\"']+)")  # alt may hold [ ]
 EXTERNAL = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:|#")  # http:, https:, mailto:, attachment:, #anchor
-BADGE = re.compile(r"https://mybinder\.org/v2/gh/([^/\s)]+/[^/\s)]+)/HEAD\?urlpath=lab/tree/([^)\s]+)")
+BADGES = {"Binder": re.compile(r"https://mybinder\.org/v2/gh/([^/\s)]+/[^/\s)]+)/HEAD\?urlpath=lab/tree/"
+                               r"([^)\s]+)"),
+          "Colab": re.compile(r"https://colab\.research\.google\.com/github/([^/\s)]+/[^/\s)]+)/blob/"
+                              rf"{navigation.BRANCH}/([^)\s]+)")}
+BADGE_PICTURES = ("https://mybinder.org/badge_logo.svg",
+                  "https://colab.research.google.com/assets/colab-badge.svg")
 CHECK_CALL = re.compile(r"^[^#\n]*\bcheck_\w+\(", re.MULTILINE)
 
 
@@ -77,7 +82,7 @@ def image_problems(nb):
     for k, cell in markdown_cells(nb):
         for groups in IMAGE.findall(cell.source):
             target = next(g for g in groups if g)
-            if target == "https://mybinder.org/badge_logo.svg":
+            if target in BADGE_PICTURES:
                 continue
             name = target.rsplit("/", 1)[-1]
             if not (target == f"../img/{name}" and name in PICTURES):
@@ -87,17 +92,23 @@ def image_problems(nb):
 
 
 def badge_problems(nb, name):
-    """The Binder badges must open this very notebook, on the repository navigation.py knows."""
-    badges = [(k, m) for k, cell in markdown_cells(nb) for m in BADGE.finditer(cell.source)]
-    if not badges:
-        return ["no Binder badge"]
+    """The Binder and Colab badges must open this very notebook, on the repository of
+    pyproject.toml; the Colab cell must install from that repository."""
     problems = []
-    for k, match in badges:
-        repo, urlpath = match.groups()
-        if urlpath != f"notebooks/{name}":
-            problems.append(f"cell {k}: the badge opens {urlpath}, not notebooks/{name}")
-        if repo != repository():
-            problems.append(f"cell {k}: the badge launches {repo}, not {repository()}")
+    for kind, pattern in BADGES.items():
+        badges = [(k, m) for k, cell in markdown_cells(nb) for m in pattern.finditer(cell.source)]
+        if not badges:
+            problems.append(f"no {kind} badge")
+        for k, match in badges:
+            repo, urlpath = match.groups()
+            if urlpath != f"notebooks/{name}":
+                problems.append(f"cell {k}: the {kind} badge opens {urlpath}, not notebooks/{name}")
+            if repo != repository():
+                problems.append(f"cell {k}: the {kind} badge opens {repo}, not {repository()}")
+    installs = re.findall(r"git\+https://github\.com/([^\s\"]+)\"",
+                          "".join(c.source for _, c in code_cells(nb)))
+    if installs != [repository()]:
+        problems.append(f"the Colab cell installs from {installs}, not [{repository()!r}]")
     return problems
 
 
@@ -273,6 +284,12 @@ def code(source, slide="-", count=None, outputs=(), tags=None):
     return cell
 
 
+def colab_cell(**fields):
+    cell = navigation.colab_cell(nbformat.v4.new_notebook())
+    cell.update(fields)
+    return cell
+
+
 def good_notebook():
     return nbformat.v4.new_notebook(cells=[
         md("# 99 · Example\n\n**Goal: nothing.**"),
@@ -282,6 +299,7 @@ def good_notebook():
         code("padding_explorer()", "subslide", 2, tags=["nbval-ignore-output"]),
         md("Notes", "notes"),
         code("answer = ...\ncheck_output_size(answer, 5, 2)", "fragment", 3),
+        colab_cell(execution_count=4),            # navigation puts it right after the title
         md("## What you learned\n\n- [the contents](05_padding_and_output_size.ipynb)"),
     ])
 
@@ -306,7 +324,12 @@ def test_checks_find_broken_notebooks():
     assert image_problems(broken(lambda nb: nb.cells.append(md("![x](pictures/y.png)"))))
     assert badge_problems(good_notebook(), "05_other.ipynb")
     assert badge_problems(broken(lambda nb: nb.cells.pop(1)), "99_example.ipynb") == \
-        ["no Binder badge"]
+        ["no Binder badge", "no Colab badge"]
+    assert badge_problems(broken(lambda nb: nb.cells.pop(-2)), "99_example.ipynb") == \
+        [f"the Colab cell installs from [], not [{repository()!r}]"]
+    other = navigation.badge("notebooks/99_example.ipynb", "someone/else")
+    assert len(badge_problems(broken(lambda nb: nb.cells[1].update(source=other)),
+                              "99_example.ipynb")) == 2              # both badges name the fork
     assert slide_problems(broken(lambda nb: nb.cells[3].metadata.clear()))
     assert slide_problems(broken(lambda nb: nb.cells[2].metadata.update(
         slideshow={"slide_type": "slide"})))
@@ -387,3 +410,33 @@ def test_stored_kernel_is_the_installed_one(path):
     installed = KernelSpecManager().get_kernel_spec(stored.name)
     assert (stored.name, stored.display_name, stored.language) == \
         ("python3", installed.display_name, installed.language)
+
+
+@pytest.mark.parametrize("in_colab", [True, False])
+def test_the_colab_cell_sets_up_colab_and_only_colab(in_colab, monkeypatch):
+    """The cell as IPython runs it, with Colab's module stubbed: in Colab it installs pooling_lib
+    from the repository with the students' ipywidgets pin and turns on the widget manager;
+    anywhere else it does nothing."""
+    import sys
+    import types
+    from IPython.core.inputtransformer2 import TransformerManager
+
+    done = []
+    output = types.SimpleNamespace(enable_custom_widget_manager=lambda: done.append("widgets"))
+    colab = types.ModuleType("google.colab")
+    colab.output = output
+    if in_colab:
+        monkeypatch.setitem(sys.modules, "google", types.ModuleType("google"))
+        monkeypatch.setitem(sys.modules, "google.colab", colab)
+    else:
+        monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    shell = types.SimpleNamespace(run_line_magic=lambda magic, line: done.append((magic, line)))
+    code = TransformerManager().transform_cell(colab_cell().source)
+    exec(code, {"get_ipython": lambda: shell})
+    if in_colab:
+        pin = navigation.ipywidgets_pin()
+        assert done == [("pip", f'install -q "pooling_lib[notebooks] @ git+https://github.com/'
+                                f'{repository()}" {pin}'), "widgets"]
+        assert pin.startswith("ipywidgets==8")
+    else:
+        assert done == []
