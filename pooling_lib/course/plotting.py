@@ -19,7 +19,7 @@ import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import PatchCollection, PathCollection
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import ListedColormap, to_hex
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import FancyArrowPatch, Rectangle
@@ -39,8 +39,20 @@ NO_PAD = (0, 0, 0, 0)
 # Okabe & Ito's colour-blind-safe colours (yellow left out: too pale for outlines).
 OKABE_ITO = ("#D55E00", "#0072B2", "#009E73", "#E69F00", "#CC79A7", "#56B4E9", "#000000")
 WINDOW_COLOUR = OKABE_ITO[0]    # vermillion: the current window, its output cell, its gradient
+# For pictures with more windows than that: dark colours of Paul Tol's colour-blind-safe sets
+# that none of the above resembles (indigo, wine, olive, grey).
+MORE_COLOURS = ("#332288", "#882255", "#999933", "#888888")
 PAD_FACE, PAD_EDGE, PAD_TEXT = "#eeeeee", "#aaaaaa", "#666666"
 EMPTY_CELL = "#f4f4f4"          # an output cell not computed yet
+
+
+def distinct_colours(count, exclude=()):
+    """``count`` different outline colours, one per window of a picture: Okabe & Ito's first,
+    then :data:`MORE_COLOURS`; beyond those, evenly spaced hues (no colour is ever reused)."""
+    palette = [c for c in OKABE_ITO + MORE_COLOURS if c not in exclude]
+    if count <= len(palette):
+        return palette[:count]
+    return [to_hex(c) for c in matplotlib.colormaps["turbo"](np.linspace(0, 1, count))]
 
 
 def _light_colours(name, low=0.0, high=1.0, white=0.0):
@@ -528,6 +540,37 @@ def draw_images(images, titles, picture=None):
 
 # --- static pictures -----------------------------------------------------------------------------
 
+def show_confusion(matrix, truth="true digit", prediction="predicted digit"):
+    """A Figure of a confusion matrix ``(k, k)``: row ``i`` counts the examples of class ``i``,
+    column ``j`` those predicted as ``j``, so the right answers lie on the diagonal. Every count
+    is written in its cell (white on dark cells); darker blue means more; mistakes (off the
+    diagonal, not 0) are framed in the window colour."""
+    matrix = np.asarray(matrix)
+    k = len(matrix)
+    figure = Figure(figsize=(0.42 * k + 1.2, 0.42 * k + 1.1), dpi=DPI)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0.9 / (0.42 * k + 1.2), 0.25 / (0.42 * k + 1.1),
+                          0.42 * k / (0.42 * k + 1.2), 0.42 * k / (0.42 * k + 1.1)))
+    ax.imshow(matrix, cmap="Blues", vmin=0, vmax=max(matrix.max(), 1))
+    ax.set_xticks(range(k), range(k), fontsize=10)
+    ax.set_yticks(range(k), range(k), fontsize=10)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.set_xlabel(prediction, fontsize=11)
+    ax.set_ylabel(truth, fontsize=11)
+    ax.tick_params(length=0)
+    dark = matrix > matrix.max() / 2
+    for (i, j), count in np.ndenumerate(matrix):
+        mistake = i != j and count > 0
+        ax.text(j, i, count, ha="center", va="center", fontsize=10 if count < 100 else 8.5,
+                fontweight="bold" if mistake else "normal",
+                color="white" if dark[i, j] else ("#999999" if count == 0 else "black"))
+        if mistake:  # the mistakes are few and pale: frame them
+            ax.add_patch(Rectangle((j - 0.45, i - 0.45), 0.9, 0.9, fill=False, linewidth=2,
+                                   edgecolor=WINDOW_COLOUR))
+    return figure
+
+
 def show_grid(values, title="", fmt=format_decimal):
     """A Figure of one grid of numbers, ``values`` shaped (rows, cols)."""
     board = Board()
@@ -554,7 +597,7 @@ def show_pools(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     lo, hi = value_range(x)
     board = Board(cell_inches=0.32)
     cells = list(np.ndindex(out.shape))
-    colours = [OKABE_ITO[n % len(OKABE_ITO)] for n in range(len(cells))]
+    colours = distinct_colours(len(cells))
     for n, (i, j) in enumerate(cells):
         grid = board.grid(x.shape, pad, f"pool {n} \u2192 {format_decimal(out[i, j])}",
                           new_row=(j == 0))
@@ -589,8 +632,7 @@ def show_im2col(x, pool_size, stride=None, padding=0, mode="max", highlight=None
     columns = unfold(x.astype(float), pool_size, stride, padding,
                      fill=-np.inf if mode == "max" else 0.0)
     (K, L), out = columns.shape, pooling.forward(x)
-    palette = [c for c in OKABE_ITO if c != "#000000"]  # black marks the winners
-    colours = [palette[n % len(palette)] for n in range(L)]
+    colours = distinct_colours(L, exclude=("#000000",))  # black marks the winners
     if highlight is None:
         overlap = rows.stride < rows.pool or cols.stride < cols.pool
         highlight = range(min(2, L)) if overlap else range(L)

@@ -163,3 +163,41 @@ def test_pools_are_numbered_from_0_as_the_code_counts():
     board = P.show_pools(np.arange(16).reshape(4, 4), 2, stride=2)
     titles = [t.get_text() for t in board.ax.texts if t.get_text().startswith("pool ")]
     assert [t.split()[1] for t in titles] == ["0", "1", "2", "3"]
+
+
+def outline_colours(figure):
+    """The edge colours of the coloured window outlines (thick unfilled rectangles) of a figure."""
+    from matplotlib.colors import to_hex as hexed
+    from matplotlib.patches import Rectangle
+    return [hexed(p.get_edgecolor()) for ax in figure.axes for p in ax.patches
+            if isinstance(p, Rectangle) and not p.get_fill() and p.get_linewidth() >= 2.5]
+
+
+@pytest.mark.parametrize("count", [1, 7, 9, 11, 12, 30])
+def test_distinct_colours_never_repeat(count):
+    colours = P.distinct_colours(count)
+    assert len(colours) == len(set(colours)) == count
+    assert "#000000" not in P.distinct_colours(count, exclude=("#000000",))
+
+
+def test_no_two_pools_of_a_picture_share_a_colour():
+    """4×4, 2×2 at stride 1: nine pools, nine colours (each drawn on its copy and on the output)."""
+    x = np.arange(16).reshape(4, 4)
+    colours = outline_colours(P.show_pools(x, 2, stride=1))
+    assert len(colours) == 2 * 9 and len(set(colours)) == 9
+    columns = outline_colours(P.show_im2col(x, 2, stride=1))
+    assert len(set(columns)) == 9 and "#000000" not in columns
+
+
+def test_confusion_matrix_names_its_axes_and_frames_the_mistakes():
+    matrix = np.diag(np.full(10, 30))
+    matrix[8, 1], matrix[6, 1] = 2, 1
+    ax, = P.show_confusion(matrix).axes
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("predicted digit", "true digit")
+    assert [t.get_text() for t in ax.get_xticklabels()] == [str(d) for d in range(10)]
+    assert [t.get_text() for t in ax.get_yticklabels()] == [str(d) for d in range(10)]
+    assert sorted(int(t.get_text()) for t in ax.texts) == sorted(matrix.ravel())
+    framed = {(round(p.get_x() + 0.45), round(p.get_y() + 0.45)) for p in ax.patches}
+    assert framed == {(1, 8), (1, 6)}                        # (column, row) of each mistake
+    whites = [t for t in ax.texts if t.get_color() == "white"]
+    assert {t.get_text() for t in whites} == {"30"}          # dark cells get white text
