@@ -32,6 +32,8 @@ from pooling_lib.geometry import plan
 
 DPI = 100
 CELL_INCHES = 0.42   # side of one grid cell
+MIN_FONT = 10.0      # points: the smallest text of a picture (readable on a projector)
+LABEL_ROOM = 0.7     # a number may take this share of its cell's width (inside a window outline)
 TITLE_ROOM = 1.0     # cells above a grid for its title
 GAP = 1.0            # cells between two grids
 NO_PAD = (0, 0, 0, 0)
@@ -70,13 +72,18 @@ MODE_NAMES = {"max": "max", "avg": "average"}
 # --- numbers as text -----------------------------------------------------------------------------
 
 def format_decimal(value):
-    """Whole numbers as integers, others to three significant digits (5.75, 19.1); NaN as blank."""
+    """Whole numbers as integers; numbers with at most four decimals exactly (5.75, 3.125,
+    3.0625: any mean of integers over a window of up to 4×4 cells); others to three significant
+    digits (19.1 for 19.111..., 0.33 for 1/3); NaN as blank."""
     if np.isnan(value):
         return ""
     if np.isinf(value):
         return "\u221e" if value > 0 else "\u2212\u221e"
     if float(value).is_integer():
         return str(int(value))
+    for decimals in (1, 2, 3, 4):
+        if abs(round(value, decimals) - value) < 1e-9 * max(1.0, abs(value)):
+            return f"{value:.{decimals}f}"
     whole = len(str(int(abs(value))))
     return f"{value:.{max(0, 3 - whole)}f}".rstrip("0").rstrip(".")
 
@@ -218,8 +225,8 @@ class Labels:
     cached glyph outlines takes a few.) ``centres``: ``(n, 2)`` data coordinates.
     """
 
-    def __init__(self, ax, centres, size, colour="black"):
-        self.size = size
+    def __init__(self, ax, centres, size, colour="black", width=None):
+        self.size, self.width = size, width   # width: the most inches a text may take, or None
         self.strings = [""] * len(centres)
         points_to_pixels = Affine2D().scale(1 / 72) + ax.get_figure().dpi_scale_trans
         self.collection = ax.add_collection(PathCollection(
@@ -230,7 +237,14 @@ class Labels:
     def set(self, strings):
         """Show ``strings``, one per centre."""
         self.strings = list(strings)
-        self.collection.set_paths([_text_path(s, self.size) for s in self.strings])
+        self.collection.set_paths([_text_path(s, self.fitting_size(s)) for s in self.strings])
+
+    def fitting_size(self, text):
+        """The label size, made smaller for a ``text`` too wide for :attr:`width`."""
+        wide = text_width(text, self.size)
+        if self.width is None or wide <= self.width:
+            return self.size
+        return np.floor(10 * self.size * self.width / wide) / 10
 
 
 class Grid:
@@ -242,7 +256,7 @@ class Grid:
     """
 
     def __init__(self, ax, shape, origin, pad=NO_PAD, title="", fontsize=11, fmt=format_decimal,
-                 cmap=VALUE_COLOURS):
+                 cmap=VALUE_COLOURS, cell_inches=None):
         self.shape = rows, cols = tuple(shape)
         self.origin, self.fmt = origin, fmt
         self.values = np.full(self.shape, np.nan)
@@ -260,9 +274,10 @@ class Grid:
         self.padding = ax.add_collection(PatchCollection(
             [Rectangle(self.corner(r, c), 1, 1) for r, c in outside], facecolor="none",
             edgecolor="white", linewidth=1.5), autolim=False)
-        self.labels = Labels(ax, [self.centre(r, c) for r, c in inside], fontsize)
+        room = None if cell_inches is None else LABEL_ROOM * cell_inches  # a number fits its cell
+        self.labels = Labels(ax, [self.centre(r, c) for r, c in inside], fontsize, width=room)
         self.padding_labels = Labels(ax, [self.centre(r, c) for r, c in outside], fontsize,
-                                     PAD_TEXT)
+                                     PAD_TEXT, width=room)
         middle = origin[0] + (cols + right - left) / 2
         self.title = ax.text(middle, origin[1] - top - 0.25, title, ha="center", va="bottom",
                              fontsize=fontsize * 0.95)
@@ -337,6 +352,12 @@ class Arrows(_Reused):
             arrow.set_positions(start, end)
 
 
+def cell_fontsize(cell_inches):
+    """The size of the numbers in cells ``cell_inches`` wide: a third of a cell, at least
+    :data:`MIN_FONT` (slides)."""
+    return max(round(0.36 * 72 * cell_inches, 1), MIN_FONT)
+
+
 class Board(Figure):
     """A Figure with one Axes measured in cells, filled with grids left to right, row by row.
 
@@ -344,11 +365,11 @@ class Board(Figure):
     cell is ``cell_inches`` wide.
     """
 
-    def __init__(self, cell_inches=CELL_INCHES, dpi=DPI):
+    def __init__(self, cell_inches=CELL_INCHES, dpi=DPI, fontsize=None):
         super().__init__(dpi=dpi)
         FigureCanvasAgg(self)
         self.cell_inches = cell_inches
-        self.fontsize = max(round(0.36 * 72 * cell_inches, 1), 10.0)  # a third of a cell, 10 pt at least (slides)
+        self.fontsize = fontsize or cell_fontsize(cell_inches)
         self.ax = self.add_axes((0, 0, 1, 1))
         self.ax.set_axis_off()
         self.grids = []
@@ -373,7 +394,7 @@ class Board(Figure):
         block = max(width, text_width(title, self.fontsize) / self.cell_inches + 0.2)
         x, y = self.place(block, shape[0] + top + bottom + TITLE_ROOM, new_row)
         origin = (x + (block - width) / 2 + left, y + TITLE_ROOM + top)
-        grid = Grid(self.ax, shape, origin, pad, title, self.fontsize, fmt, cmap)
+        grid = Grid(self.ax, shape, origin, pad, title, self.fontsize, fmt, cmap, self.cell_inches)
         self.grids.append(grid)
         return grid
 
@@ -389,6 +410,16 @@ class Board(Figure):
     def png(self, compress_level=1):
         """The board as PNG bytes."""
         return figure_png(self, compress_level)
+
+
+def board_for(values, cell_inches=CELL_INCHES, fmt=format_decimal):
+    """A :class:`Board` whose cells hold every one of ``values`` as ``fmt`` writes it: cells of
+    ``cell_inches``, or wider ones with text at the smallest font when a number needs it."""
+    labels = [fmt(v) for v in values]
+    if all(text_width(t, cell_fontsize(cell_inches)) <= LABEL_ROOM * cell_inches for t in labels):
+        return Board(cell_inches)
+    widest = max(text_width(t, MIN_FONT) for t in labels)
+    return Board(max(cell_inches, round(widest / LABEL_ROOM + 0.005, 2)), fontsize=MIN_FONT)
 
 
 def _reuse(picture, kind, *shapes):
@@ -595,7 +626,7 @@ def show_pools(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     out = pooling.forward(x)
     pad = drawn_padding(rows, cols)
     lo, hi = value_range(x)
-    board = Board(cell_inches=0.32)
+    board = board_for(np.concatenate([np.ravel(x), np.ravel(out)]), cell_inches=0.32)
     cells = list(np.ndindex(out.shape))
     colours = distinct_colours(len(cells))
     for n, (i, j) in enumerate(cells):

@@ -20,9 +20,11 @@ def strings(values):
     return [P.format_decimal(v) for v in np.ravel(values)]
 
 
-def test_numbers_are_written_short():
-    assert [P.format_decimal(v) for v in (7.0, 5.75, 19.111, -2.25, np.nan)] == \
-        ["7", "5.75", "19.1", "-2.25", ""]
+def test_numbers_are_written_short_and_exact():
+    assert [P.format_decimal(v) for v in (7.0, 5.75, 172 / 9, -2.25, np.nan, 0.1 + 0.2)] == \
+        ["7", "5.75", "19.1", "-2.25", "", "0.3"]
+    assert [P.format_decimal(v) for v in (3.125, 49 / 16, 3.25, 19.111)] == \
+        ["3.125", "3.0625", "3.25", "19.111"]             # never rounded when exact in 4 decimals
     assert [P.format_fraction(v) for v in (1 / 9, 0.5, 2.0, 4 / 9, 0.123456)] == \
         ["1/9", "1/2", "2", "4/9", "0.12"]
     assert [P.format_received(v) for v in (0.0, 1 / 3)] == ["", "1/3"]
@@ -201,3 +203,17 @@ def test_confusion_matrix_names_its_axes_and_frames_the_mistakes():
     assert framed == {(1, 8), (1, 6)}                        # (column, row) of each mistake
     whites = [t for t in ax.texts if t.get_color() == "white"]
     assert {t.get_text() for t in whites} == {"30"}          # dark cells get white text
+
+
+@pytest.mark.parametrize("values", [[3.125, 1.0], [3.0625, 2.5], [np.inf, -np.inf], [12345.0, 7.0]])
+def test_every_number_fits_its_cell(values):
+    """A static picture makes its cells wide enough for its numbers at the smallest font; a
+    label that still would not fit (a live explorer's new values) is written smaller."""
+    x = np.array(values * 8)[:16].reshape(4, 4)
+    board = P.show_pools(x, 2, stride=2, mode="avg")
+    for grid in board.grids:
+        for text in grid.labels.strings:
+            assert P.text_width(text, grid.labels.fitting_size(text)) <= P.LABEL_ROOM * board.cell_inches
+            assert grid.labels.fitting_size(text) >= P.MIN_FONT
+    labels = P.Labels(board.ax, [(0, 0)], 11, width=0.2)
+    assert labels.fitting_size("3.125") < 11 and P.text_width("3.125", labels.fitting_size("3.125")) <= 0.2
