@@ -67,6 +67,7 @@ def _light_colours(name, low=0.0, high=1.0, white=0.0):
 VALUE_COLOURS = _light_colours("viridis", white=0.5)          # values: low purple, high yellow
 GRADIENT_COLOURS = _light_colours("Blues", low=0.04, high=0.6)  # gradients: 0 is almost white
 MODE_NAMES = {"max": "max", "avg": "average"}
+UNREACHED = (0.55, 0.55, 0.55, 0.8)  # the grey veil over input cells that no window reads
 
 
 # --- numbers as text -----------------------------------------------------------------------------
@@ -176,6 +177,17 @@ def window_boxes(rows, cols, i, j):
     return [(a, b, 1, 1) for a in r for b in c]
 
 
+def unreached(rows, cols):
+    """``(H, W)`` booleans: True for the input cells that no window reads (the rows and columns
+    the floor drops, and cells a dilated window steps over)."""
+    def read(axis):
+        taps = np.concatenate([window_taps(axis, k) for k in range(axis.out)])
+        hit = np.zeros(axis.size, bool)
+        hit[taps[(taps >= 0) & (taps < axis.size)]] = True
+        return hit
+    return ~np.outer(read(rows), read(cols))
+
+
 def drawn_padding(rows, cols):
     """Padding cells to draw ``(top, bottom, left, right)``: the padding, plus the cells that
     ceil_mode's last window reaches beyond it."""
@@ -275,6 +287,9 @@ class Grid:
             [Rectangle(self.corner(r, c), 1, 1) for r, c in outside], facecolor="none",
             edgecolor="white", linewidth=1.5), autolim=False)
         room = None if cell_inches is None else LABEL_ROOM * cell_inches  # a number fits its cell
+        self.veil = ax.add_collection(PatchCollection(  # greys cells out, numbers included
+            [Rectangle(self.corner(r, c), 1, 1) for r, c in inside], facecolor="none",
+            edgecolor="none", zorder=3.5), autolim=False)
         self.labels = Labels(ax, [self.centre(r, c) for r, c in inside], fontsize, width=room)
         self.padding_labels = Labels(ax, [self.centre(r, c) for r, c in outside], fontsize,
                                      PAD_TEXT, width=room)
@@ -305,6 +320,12 @@ class Grid:
         self.cells.set_array(values.ravel())
         self.cells.set_clim(*value_range(values, vmin, vmax))
         self.labels.set(self.fmt(v) for v in values.flat)
+
+    def grey_out(self, cells):
+        """Veil the cells where ``cells`` (rows, cols) is True in grey (none when all False)."""
+        veil = np.zeros((cells.size, 4))
+        veil[np.ravel(cells)] = UNREACHED
+        self.veil.set_facecolor(veil)
 
     def label_padding(self, text):
         """Write ``text`` in every padding cell."""
@@ -454,11 +475,12 @@ def output_title(mode, shape):
 
 
 def show_input_output(picture, x, out, pooling):
-    """Fill ``picture``'s input grid with ``x`` (its padding labelled) and its output grid with
-    ``out``, both on the colour scale of ``x``."""
+    """Fill ``picture``'s input grid with ``x`` (its padding labelled, the cells no window reads
+    greyed out) and its output grid with ``out``, both on the colour scale of ``x``."""
     lo, hi = value_range(x)
     picture.input.show(x, lo, hi)
     picture.input.label_padding(padding_label(pooling))
+    picture.input.grey_out(unreached(*pooling.axes(np.shape(x))))
     picture.output.show(out, lo, hi)
 
 
@@ -629,11 +651,13 @@ def show_pools(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     board = board_for(np.concatenate([np.ravel(x), np.ravel(out)]), cell_inches=0.32)
     cells = list(np.ndindex(out.shape))
     colours = distinct_colours(len(cells))
+    dropped = unreached(rows, cols)
     for n, (i, j) in enumerate(cells):
         grid = board.grid(x.shape, pad, f"pool {n} \u2192 {format_decimal(out[i, j])}",
                           new_row=(j == 0))
         grid.show(x, lo, hi)
         grid.label_padding(padding_label(pooling))
+        grid.grey_out(dropped)
         Outlines(board.ax, colours[n]).show([grid.box(*b) for b in window_boxes(rows, cols, i, j)])
     result = board.grid(out.shape, title=output_title(mode, out.shape), new_row=True)
     result.show(out, lo, hi)

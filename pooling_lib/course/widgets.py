@@ -191,6 +191,10 @@ def textbook_formula(size, region, stride):
             f"{stride}&rfloor; + 1 = <b>{_int(out)}</b>")
     if out >= 1:
         text += f" per side, so {out} &times; {out} = {counted(out * out, 'pool')}"
+        left = size - ((out - 1) * stride + region)   # cells after the last window
+        if left:
+            text += (f"; the last {counted(left, 'row')} and {counted(left, 'column')} "
+                     "fit in no window (grey)")
     return text
 
 

@@ -217,3 +217,20 @@ def test_every_number_fits_its_cell(values):
             assert grid.labels.fitting_size(text) >= P.MIN_FONT
     labels = P.Labels(board.ax, [(0, 0)], 11, width=0.2)
     assert labels.fitting_size("3.125") < 11 and P.text_width("3.125", labels.fitting_size("3.125")) <= 0.2
+
+
+def test_cells_no_window_reads_are_greyed_out():
+    """5×5, 2×2 at stride 2: the last row and column are in no window; a dilated window greys
+    the cells it steps over too."""
+    rows, cols = P.Pooling("max", 2, 2).axes((5, 5))
+    expected = np.zeros((5, 5), bool)
+    expected[4, :] = expected[:, 4] = True
+    assert (P.unreached(rows, cols) == expected).all()
+    rows, _ = P.Pooling("max", 2, 3, dilation=2).axes((5, 5))   # one window, reading 0 and 2
+    assert P.unreached(rows, rows)[:, 0].tolist() == [False, True, False, True, True]
+    board = P.show_pools(np.arange(25).reshape(5, 5), 2, stride=2)
+    veiled = board.grids[0].veil.get_facecolor()[:, 3] > 0        # alpha of each cell's veil
+    assert (veiled == expected.ravel()).all()
+    picture = P.show_window(np.arange(25).reshape(5, 5), 2, stride=2)
+    assert (picture.input.veil.get_facecolor()[:, 3] > 0).sum() == expected.sum()
+    assert (P.show_window(np.arange(16).reshape(4, 4), 2, 2).input.veil.get_facecolor()[:, 3] == 0).all()

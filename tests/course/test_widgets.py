@@ -279,3 +279,9 @@ def test_feature_mosaic_puts_maps_in_rows_with_blank_lines():
     assert np.isnan(mosaic[4]).all() and np.isnan(mosaic[:, 4]).all()
     assert (mosaic[10:, :4] == np.kron(maps[4], np.ones((2, 2)))).all()
     assert np.isnan(mosaic[10:, 5:]).all()  # no sixth map
+
+
+def test_the_formula_names_the_rows_and_columns_no_window_reaches():
+    assert "the last 1 row and 1 column fit in no window (grey)" in W.textbook_formula(5, 2, 2)
+    assert "the last 2 rows and 2 columns" in W.textbook_formula(8, 3, 3)
+    assert "no window" not in W.textbook_formula(6, 2, 2)
