@@ -188,6 +188,11 @@ def unreached(rows, cols):
     return ~np.outer(read(rows), read(cols))
 
 
+def real_padding(rows, cols):
+    """The padding ``(top, bottom, left, right)`` of a pooling's two axes."""
+    return rows.pad_before, rows.pad_after, cols.pad_before, cols.pad_after
+
+
 def drawn_padding(rows, cols):
     """Padding cells to draw ``(top, bottom, left, right)``: the padding, plus the cells that
     ceil_mode's last window reaches beyond it."""
@@ -276,6 +281,7 @@ class Grid:
         inside = list(np.ndindex(rows, cols))
         outside = [(r, c) for r in range(-top, rows + bottom) for c in range(-left, cols + right)
                    if not (0 <= r < rows and 0 <= c < cols)]
+        self.outside = outside
         self.cells = ax.add_collection(PatchCollection(
             [Rectangle(self.corner(r, c), 1, 1) for r, c in inside], cmap=cmap,
             edgecolor="white", linewidth=1.5), autolim=False)
@@ -327,9 +333,14 @@ class Grid:
         veil[np.ravel(cells)] = UNREACHED
         self.veil.set_facecolor(veil)
 
-    def label_padding(self, text):
-        """Write ``text`` in every padding cell."""
-        self.padding_labels.set([text] * len(self.padding_labels.strings))
+    def label_padding(self, text, pad=None):
+        """Write ``text`` in every padding cell. With ``pad`` (top, bottom, left, right), the
+        real padding, the cells drawn beyond it (where ceil_mode's last window hangs over the
+        edge: cells that are not there and that nobody reads) stay blank."""
+        rows, cols = self.shape
+        top, bottom, left, right = pad if pad is not None else (np.inf,) * 4
+        self.padding_labels.set(text if -top <= r < rows + bottom and -left <= c < cols + right
+                                else "" for r, c in self.outside)
 
 
 class _Reused:
@@ -479,7 +490,7 @@ def show_input_output(picture, x, out, pooling):
     greyed out) and its output grid with ``out``, both on the colour scale of ``x``."""
     lo, hi = value_range(x)
     picture.input.show(x, lo, hi)
-    picture.input.label_padding(padding_label(pooling))
+    picture.input.label_padding(padding_label(pooling), real_padding(*pooling.axes(np.shape(x))))
     picture.input.grey_out(unreached(*pooling.axes(np.shape(x))))
     picture.output.show(out, lo, hi)
 
@@ -656,7 +667,7 @@ def show_pools(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
         grid = board.grid(x.shape, pad, f"pool {n} \u2192 {format_decimal(out[i, j])}",
                           new_row=(j == 0))
         grid.show(x, lo, hi)
-        grid.label_padding(padding_label(pooling))
+        grid.label_padding(padding_label(pooling), real_padding(rows, cols))
         grid.grey_out(dropped)
         Outlines(board.ax, colours[n]).show([grid.box(*b) for b in window_boxes(rows, cols, i, j)])
     result = board.grid(out.shape, title=output_title(mode, out.shape), new_row=True)
@@ -695,7 +706,7 @@ def show_im2col(x, pool_size, stride=None, padding=0, mode="max", highlight=None
     board = Board()
     source = board.grid(x.shape, drawn_padding(rows, cols), "input {}\u00d7{}".format(*x.shape))
     source.show(x, lo, hi)
-    source.label_padding(padding_label(pooling))
+    source.label_padding(padding_label(pooling), real_padding(rows, cols))
     for n in highlight:
         boxes = window_boxes(rows, cols, *divmod(n, cols.out))
         Outlines(board.ax, colours[n]).show([source.box(*b) for b in boxes])

@@ -234,3 +234,13 @@ def test_cells_no_window_reads_are_greyed_out():
     picture = P.show_window(np.arange(25).reshape(5, 5), 2, stride=2)
     assert (picture.input.veil.get_facecolor()[:, 3] > 0).sum() == expected.sum()
     assert (P.show_window(np.arange(16).reshape(4, 4), 2, 2).input.veil.get_facecolor()[:, 3] == 0).all()
+
+
+def test_ceil_mode_draws_its_last_window_over_blank_cells_beyond_the_edge():
+    """3×3, 2×2 at stride 2, ceil_mode: the last windows hang over the edge, onto cells that
+    are drawn (hatched) but not labelled as padding, since nobody reads them."""
+    board = P.show_pools(np.arange(9).reshape(3, 3), 2, stride=2, ceil_mode=True)
+    grid = board.grids[0]
+    assert len(grid.outside) == 7 and set(grid.padding_labels.strings) == {""}
+    padded = P.show_pools(np.arange(9).reshape(3, 3), 2, stride=2, padding=1)
+    assert set(padded.grids[0].padding_labels.strings) == {"\u2212\u221e"}
