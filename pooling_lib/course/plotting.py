@@ -604,6 +604,62 @@ def draw_images(images, titles, picture=None):
 
 # --- static pictures -----------------------------------------------------------------------------
 
+def show_channels(x, pool_size, stride=None, mode="max", depth=(0.45, 0.35)):
+    """A Figure of pooling a volume ``x`` (C, H, W): its channels drawn as a 3-D stack of
+    slabs (channel 0 in front), an arrow, and the pooled stack (C, oh, ow). The first window
+    is outlined on every channel and its output cell on every output slab: the same windows,
+    each channel pooled on its own. ``depth``: the step, in cells, from one slab to the next."""
+    x = np.asarray(x)
+    out = Pooling(mode, pool_size, stride).forward(x)
+    C, H, W = x.shape
+    lo, hi = value_range(x)
+    dx, dy = depth
+    gap = 2.6                                           # cells between the two stacks
+    figure = Figure(dpi=DPI)
+    FigureCanvasAgg(figure)
+    ax = figure.add_axes((0, 0, 1, 1))
+    ax.set_axis_off()
+    colours, out_colours = (VALUE_COLOURS(np.clip((v - lo) / ((hi - lo) or 1), 0, 1))
+                            for v in (x, out))
+    window = (pool_size, pool_size) if np.ndim(pool_size) == 0 else tuple(pool_size)  # (kh, kw)
+    size = cell_fontsize(CELL_INCHES)
+
+    def slab(values, faces, left, channel, box):
+        """One channel as a grid, shifted up and right by its depth; drawn back to front, with
+        numbers on the front channel only (the others show an edge)."""
+        ox, oy = left + channel * dx, -channel * dy
+        z = 10 * (C - channel)
+        for (r, c), v in np.ndenumerate(values):
+            ax.add_patch(Rectangle((ox + c, oy + r), 1, 1, facecolor=faces[r, c],
+                                   edgecolor="white", linewidth=1.2, zorder=z))
+            if channel == 0:
+                ax.text(ox + c + 0.5, oy + r + 0.5, format_decimal(v), ha="center", va="center",
+                        fontsize=size, zorder=z + 1)
+        ax.add_patch(Rectangle((ox + 0.06, oy + 0.06), box[1] - 0.12, box[0] - 0.12, fill=False,
+                               edgecolor=WINDOW_COLOUR, linewidth=3, zorder=z + 2))
+        ax.add_patch(Rectangle((ox, oy), values.shape[1], values.shape[0], fill=False,
+                               edgecolor="#555555", linewidth=1, zorder=z + 2))
+
+    right = W + (C - 1) * dx + gap
+    for channel in reversed(range(C)):
+        slab(x[channel], colours[channel], 0, channel, window)
+        slab(out[channel], out_colours[channel], right, channel, (1, 1))
+    top = -(C - 1) * dy
+    ax.annotate("", xy=(right - 0.3, H / 2), xytext=(W + (C - 1) * dx + 0.3, H / 2),
+                arrowprops=dict(arrowstyle="-|>", color="#444444", linewidth=1.5))
+    ax.text((W + (C - 1) * dx + right) / 2, H / 2 - 0.35, f"{MODE_NAMES[mode]} pool",
+            ha="center", va="bottom", fontsize=size * 0.95)
+    ax.text((W + (C - 1) * dx) / 2, -0.4 + top, "input {}\u00d7{}\u00d7{}".format(C, H, W),
+            ha="center", fontsize=size * 0.95)
+    ax.text(right + (out.shape[2] + (C - 1) * dx) / 2, -0.4 + top,
+            "output {}\u00d7{}\u00d7{}".format(*out.shape), ha="center", fontsize=size * 0.95)
+    width = right + out.shape[2] + (C - 1) * dx
+    ax.set_xlim(-0.3, width + 0.3)
+    ax.set_ylim(H + 0.3, top - 1.3)
+    figure.set_size_inches((width + 0.6) * CELL_INCHES, (H + 1.6 + (C - 1) * dy) * CELL_INCHES)
+    return figure
+
+
 def show_confusion(matrix, truth="true digit", prediction="predicted digit"):
     """A Figure of a confusion matrix ``(k, k)``: row ``i`` counts the examples of class ``i``,
     column ``j`` those predicted as ``j``, so the right answers lie on the diagonal. Every count

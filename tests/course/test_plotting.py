@@ -244,3 +244,19 @@ def test_ceil_mode_draws_its_last_window_over_blank_cells_beyond_the_edge():
     assert len(grid.outside) == 7 and set(grid.padding_labels.strings) == {""}
     padded = P.show_pools(np.arange(9).reshape(3, 3), 2, stride=2, padding=1)
     assert set(padded.grids[0].padding_labels.strings) == {"\u2212\u221e"}
+
+
+def test_channels_are_drawn_as_a_stack_pooled_channel_by_channel():
+    x = np.arange(3 * 4 * 4).reshape(3, 4, 4) % 7
+    ax, = P.show_channels(x, 2, stride=2).axes
+    front = sorted(float(t.get_text()) for t in ax.texts if t.get_text().isdigit())
+    out = pl.max_pool2d(x, 2, 2)
+    assert front == sorted(np.concatenate([x[0].ravel(), out[0].ravel()]).astype(float))
+    titles = [t.get_text() for t in ax.texts if not t.get_text().isdigit()]
+    assert "input 3×4×4" in titles and "output 3×2×2" in titles
+    frames = [p for p in ax.patches if not p.get_fill() and p.get_edgecolor()[:3] != (0, 0, 0)]
+    windows = [p for p in frames if np.allclose(p.get_edgecolor()[:3],
+                                                 matplotlib.colors.to_rgb(P.WINDOW_COLOUR))]
+    assert len(windows) == 2 * 3                 # the first window and its cell, on every slab
+    lefts = sorted({round(p.get_x(), 2) for p in windows if p.get_width() > 1})
+    assert len(lefts) == 3                       # each slab shifted: a stack, not one grid
