@@ -5,6 +5,7 @@ needed (the test points DOCKER_HOST at nothing to make sure). The user is set as
 mybinder.org (jovyan, uid 1000): repo2docker defaults to the uid of whoever runs it.
 """
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -70,11 +71,11 @@ def test_the_build_installs_the_pinned_set_and_pooling_lib(dockerfile):
     assert dockerfile.rindex("USER ${NB_USER}", 0, install) > copy
 
     lines = requirement_lines(BINDER / "requirements.txt")
-    pinned = [line for _, line in lines if not line.startswith("-")]
+    pinned = [line for _, line in lines if not line.startswith(("-", "./"))]  # "./": in the repo
     assert pinned and all(re.fullmatch(r"[A-Za-z0-9_.\[\]-]+==[\w.]+", p) for p in pinned), pinned
     # ...the student's set, the one the README's open command installs
     assert pinned == [line for _, line in requirement_lines(ROOT / "requirements.txt")
-                      if not line.startswith("-")]
+                      if not line.startswith(("-", "./"))]
     # pip reads "-e ." relative to the folder it runs in (here the repository), not to the file
     editable = [line for _, line in lines if line.startswith(("-e", "--editable"))]
     assert editable == ["-e ."]
@@ -104,3 +105,19 @@ def test_students_get_no_test_tools_and_the_tests_get_everything_students_have()
     assert set(TEST_TOOLS) <= set(dev[len(student):])
     # ipywidgets 8.1.9's widgets do not render in VS Code's notebook editor
     assert "ipywidgets==8.1.8" in [line for _, line in requirement_lines(ROOT / "requirements.txt")]
+
+
+def test_students_get_the_course_settings_for_jupyter():
+    """requirements.txt installs the settings that keep the arrow keys on a focused slider (the
+    browser test checks their effect in the Notebook 7 app); they are valid JSON for the
+    shortcuts plugin and change only the two heading shortcuts, and only on a slider."""
+    folder = "pooling_lib/course/jupyter_settings"
+    assert f"./{folder}" in [line for _, line in requirement_lines(ROOT / "requirements.txt")]
+    settings = json.loads((ROOT / folder / "pooling-lib.json").read_text())
+    shortcuts = settings["@jupyterlab/shortcuts-extension:shortcuts"]["shortcuts"]
+    assert {s["command"] for s in shortcuts} == {"notebook:move-cursor-heading-below-or-expand",
+                                                 "notebook:move-cursor-heading-above-or-collapse"}
+    kept = [s for s in shortcuts if not s.get("disabled")]
+    assert len(kept) == 2 and all(s["selector"].endswith(":focus:not(.noUi-handle)") for s in kept)
+    assert '"share/jupyter/lab/settings/overrides.d" = ["pooling-lib.json"]' in \
+        (ROOT / folder / "pyproject.toml").read_text()

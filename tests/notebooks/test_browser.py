@@ -193,7 +193,8 @@ def lab(browser, tmp_path_factory):
     command = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ServerApp.ip=127.0.0.1",
                f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
                f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={course}",
-               "--LabApp.expose_app_in_browser=True"]  # window.jupyterapp: run commands, read cells
+               "--LabApp.expose_app_in_browser=True",  # window.jupyterapp: run commands, read cells
+               "--JupyterNotebookApp.expose_app_in_browser=True"]  # the same in the Notebook 7 app
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
     base = f"http://127.0.0.1:{port}"
@@ -213,11 +214,13 @@ def page(browser):
 
 # --- JupyterLab ------------------------------------------------------------------------------------
 
-def open_notebook(page, lab, name):
-    """Open ``notebooks/name`` and wait until its kernel is idle."""
+def open_notebook(page, lab, name, app="lab"):
+    """Open ``notebooks/name`` in JupyterLab (or with ``app="notebook"``, in the Notebook 7 app)
+    and wait until its kernel is idle."""
     base, token = lab
     workspace = secrets.token_hex(4)  # a new workspace: only this notebook is open
-    page.goto(f"{base}/lab/workspaces/{workspace}/tree/notebooks/{name}?reset&token={token}")
+    page.goto(f"{base}/lab/workspaces/{workspace}/tree/notebooks/{name}?reset&token={token}"
+              if app == "lab" else f"{base}/notebooks/notebooks/{name}?token={token}")
     page.wait_for_function("() => window.jupyterapp && jupyterapp.shell.currentWidget"
                            " && jupyterapp.shell.currentWidget.sessionContext")
     status = page.evaluate("""async () => {
@@ -405,5 +408,29 @@ def test_slider_redraws_the_picture(page, lab, summary, name, call, slider_label
         summary.add(f"{stem} {call}): key press -> new picture shown, median of "
                     f"{LATENCY_PRESSES}: {to_load:.0f} ms (new src: {to_src:.0f} ms; target "
                     f"{LATENCY_TARGET_MS} ms{'' if to_load <= LATENCY_TARGET_MS else ', MISSED'})")
+    finally:
+        shut_down_kernel(page)
+
+
+@pytest.mark.parametrize("name, call, slider_label", EXPLORERS, ids=[e[0][:-6] for e in EXPLORERS])
+def test_arrow_keys_move_a_focused_slider_in_the_notebook_7_app(page, lab, name, call, slider_label):
+    """The Notebook 7 app binds the left and right arrows to "jump between headings"; the
+    course's settings (installed by requirements.txt) keep them for a focused slider."""
+    open_notebook(page, lab, name, app="notebook")
+    try:
+        finished, _ = run_all(page)
+        assert finished is True, f"{name}: Run All did not finish in the Notebook 7 app"
+        box, picture, slider = explorer_parts(page, call, slider_label)
+        handle = slider.locator(".noUi-handle").first
+        readout = slider.locator(".widget-readout").first
+        handle.focus()
+        for key in ("ArrowRight", "ArrowLeft"):
+            before, value = picture.get_attribute("src"), readout.inner_text()
+            handle.press(key)
+            wait_for_new_picture(page, picture, before, f"pressing {key} in the Notebook 7 app")
+            assert readout.inner_text() != value, f"{key} did not move the slider"
+            assert page.evaluate("(h) => document.activeElement === h", handle.element_handle()), \
+                f"{key} took the focus away from the slider"
+        screenshot(box, f"{name[:-6]}_explorer_notebook7.png")
     finally:
         shut_down_kernel(page)
