@@ -29,6 +29,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,10 +275,17 @@ def test_notebook_runs_in_jupyterlab(page, lab, path):
         page.evaluate("() => jupyterapp.shell.currentWidget.node"
                       ".querySelectorAll('.jp-WindowedPanel-outer').forEach(n => { n.scrollTop = 0; })")
         screenshot(page, f"{path.stem}.png")
+        marks = page.evaluate("""() => [...document.querySelectorAll('.pooling-feedback svg')]
+            .map(svg => ({width: svg.getBoundingClientRect().width,
+                          fill: svg.querySelector('circle').getAttribute('fill')}))""")
     finally:
         shut_down_kernel(page)
     errors = [f"cell '{c['source']}': {e}" for c in cells for e in c["errors"]]
     assert not errors, f"{path.name} shows errors:\n" + "\n".join(errors)
+    checks = sum(1 for c in nbformat.read(path, as_version=4).cells
+                 if c.cell_type == "code" and re.search(r"^[^#\n]*\bcheck_\w+\(", c.source, re.M))
+    assert [m["width"] > 10 and m["fill"] == "#cf222e" for m in marks] == [True] * checks, \
+        f"{path.name}: the verdicts' marks as drawn: {marks}"
     not_run = [c["source"] for c in cells if c["count"] is None]
     assert finished is True and not not_run, \
         f"{path.name}: Run All {'timed out' if finished == 'timeout' else 'stopped'}; not run: {not_run}"
