@@ -46,6 +46,7 @@ WINDOW_COLOUR = OKABE_ITO[0]    # vermillion: the current window, its output cel
 MORE_COLOURS = ("#332288", "#882255", "#999933", "#888888")
 PAD_FACE, PAD_EDGE, PAD_TEXT = "#eeeeee", "#aaaaaa", "#666666"
 EMPTY_CELL = "#f4f4f4"          # an output cell not computed yet
+BEYOND_FACE, BEYOND_EDGE = "white", "#777777"  # cells past the edge (ceil_mode): dashed, empty
 
 
 def distinct_colours(count, exclude=()):
@@ -336,11 +337,24 @@ class Grid:
     def label_padding(self, text, pad=None):
         """Write ``text`` in every padding cell. With ``pad`` (top, bottom, left, right), the
         real padding, the cells drawn beyond it (where ceil_mode's last window hangs over the
-        edge: cells that are not there and that nobody reads) stay blank."""
+        edge: cells that are not there and that nobody reads) stay blank and are drawn as
+        dashed empty frames on white, unlike the hatched padding."""
         rows, cols = self.shape
         top, bottom, left, right = pad if pad is not None else (np.inf,) * 4
-        self.padding_labels.set(text if -top <= r < rows + bottom and -left <= c < cols + right
-                                else "" for r, c in self.outside)
+        beyond = np.array([not (-top <= r < rows + bottom and -left <= c < cols + right)
+                           for r, c in self.outside], dtype=bool)
+        self.padding_labels.set("" if past else text for past in beyond)
+        if beyond.size:
+            self.padding.set_facecolor([BEYOND_FACE if past else "none" for past in beyond])
+            self.padding.set_edgecolor([BEYOND_EDGE if past else "white" for past in beyond])
+            self.padding.set_linestyle([(0, (2, 2)) if past else "solid" for past in beyond])
+            self.padding.set_zorder(1.6 if beyond.any() else 1)
+
+    def beyond_edge(self):
+        """``(n, 2)`` cells ``(row, col)`` drawn as beyond the edge (not input, not padding)."""
+        faces = self.padding.get_facecolor()
+        past = [k for k in range(len(self.outside)) if len(faces) > k and faces[k][3] > 0]
+        return np.array([self.outside[k] for k in past], dtype=int).reshape(-1, 2)
 
 
 class _Reused:
@@ -651,9 +665,11 @@ def show_channels(x, pool_size, stride=None, mode="max", depth=(0.45, 0.35)):
             ha="center", va="bottom", fontsize=size * 0.95)
     ax.text((W + (C - 1) * dx) / 2, -0.4 + top, "input {}\u00d7{}\u00d7{}".format(C, H, W),
             ha="center", fontsize=size * 0.95)
-    ax.text(right + (out.shape[2] + (C - 1) * dx) / 2, -0.4 + top,
-            "output {}\u00d7{}\u00d7{}".format(*out.shape), ha="center", fontsize=size * 0.95)
-    width = right + out.shape[2] + (C - 1) * dx
+    title = "output {}\u00d7{}\u00d7{}".format(*out.shape)
+    middle = right + (out.shape[2] + (C - 1) * dx) / 2
+    ax.text(middle, -0.4 + top, title, ha="center", fontsize=size * 0.95)
+    half_title = text_width(title, size * 0.95) / CELL_INCHES / 2 + 0.1  # in cells
+    width = max(right + out.shape[2] + (C - 1) * dx, middle + half_title)
     ax.set_xlim(-0.3, width + 0.3)
     ax.set_ylim(H + 0.3, top - 1.3)
     figure.set_size_inches((width + 0.6) * CELL_INCHES, (H + 1.6 + (C - 1) * dy) * CELL_INCHES)

@@ -224,6 +224,10 @@ def padded_formula(size, region, stride, padding, dilation, ceil_mode):
     if ceil_mode and out >= 1 and (out - 1) * stride >= size + padding:
         line += (f", but the last window would start in the right padding, so it is dropped: "
                  f"out = <b>{out - 1}</b>")
+        out -= 1
+    if ceil_mode and out > span // stride + 1 >= 1:
+        line += (f"<br>Rounding up keeps one window more than the floor would: it hangs over the "
+                 f"edge, onto the dashed cells, which it does not read")
     return "<br>".join(lines + [line])
 
 

@@ -238,12 +238,30 @@ def test_cells_no_window_reads_are_greyed_out():
 
 def test_ceil_mode_draws_its_last_window_over_blank_cells_beyond_the_edge():
     """3×3, 2×2 at stride 2, ceil_mode: the last windows hang over the edge, onto cells that
-    are drawn (hatched) but not labelled as padding, since nobody reads them."""
+    are drawn as dashed empty frames, not labelled as padding, since nobody reads them."""
     board = P.show_pools(np.arange(9).reshape(3, 3), 2, stride=2, ceil_mode=True)
     grid = board.grids[0]
     assert len(grid.outside) == 7 and set(grid.padding_labels.strings) == {""}
+    assert sorted(map(tuple, grid.beyond_edge())) == [(0, 3), (1, 3), (2, 3), (3, 0), (3, 1),
+                                                      (3, 2), (3, 3)]
+    assert all(style[1] is not None for style in grid.padding.get_linestyle())  # dashed
     padded = P.show_pools(np.arange(9).reshape(3, 3), 2, stride=2, padding=1)
     assert set(padded.grids[0].padding_labels.strings) == {"\u2212\u221e"}
+    assert padded.grids[0].beyond_edge().size == 0
+    both = P.show_pools(np.arange(36).reshape(6, 6), 3, stride=2, padding=1, ceil_mode=True)
+    grid = both.grids[0]          # windows start at -1, 1, 3, 5: the last reads 5, 6 (padding), 7
+    assert set(map(tuple, grid.beyond_edge())) == {(r, 7) for r in range(-1, 8)} | \
+        {(7, c) for c in range(-1, 8)}
+    assert grid.padding_labels.strings.count("\u2212\u221e") == 8 * 8 - 6 * 6
+
+
+def test_an_explorer_picture_reused_for_same_padding_loses_the_dashed_cells():
+    """'same' and ceil_mode can draw the same extra column: one is padding, the other is not."""
+    x = np.arange(25).reshape(5, 5)
+    picture = P.draw_window(x, P.Pooling("max", 2, 2, ceil_mode=True))
+    assert len(picture.input.beyond_edge()) == 11
+    again = P.draw_window(x, P.Pooling("max", 2, 2, "same"), picture=picture)
+    assert again is picture and again.input.beyond_edge().size == 0
 
 
 def test_channels_are_drawn_as_a_stack_pooled_channel_by_channel():
@@ -260,3 +278,15 @@ def test_channels_are_drawn_as_a_stack_pooled_channel_by_channel():
     assert len(windows) == 2 * 3                 # the first window and its cell, on every slab
     lefts = sorted({round(p.get_x(), 2) for p in windows if p.get_width() > 1})
     assert len(lefts) == 3                       # each slab shifted: a stack, not one grid
+
+
+def test_every_text_of_a_channel_stack_is_inside_the_figure():
+    """Global pooling of 2 channels: the output stack is one cell wide, its title is not."""
+    x = np.arange(50).reshape(2, 5, 5) % 10
+    figure = P.show_channels(x, 5)
+    figure.canvas.draw()
+    box = figure.bbox
+    for text in figure.axes[0].texts:
+        extent = text.get_window_extent()
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1, text.get_text()
+        assert box.y0 <= extent.y0 and extent.y1 <= box.y1, text.get_text()

@@ -285,3 +285,20 @@ def test_the_formula_names_the_rows_and_columns_no_window_reaches():
     assert "the last 1 row and 1 column fit in no window (grey)" in W.textbook_formula(5, 2, 2)
     assert "the last 2 rows and 2 columns" in W.textbook_formula(8, 3, 3)
     assert "no window" not in W.textbook_formula(6, 2, 2)
+
+
+def test_padding_explorer_shows_the_window_ceil_mode_adds_beyond_the_edge():
+    """5 cells, region 2, stride 2: the floor makes 2 windows, ceil_mode 3, the third hanging
+    over the edge onto dashed cells; with padding 'same' the same column is padding instead."""
+    explorer = W.padding_explorer(size=5, region=2, stride=2, padding=0)
+    assert "dashed" not in explorer.formula.value and explorer.picture.input.beyond_edge().size == 0
+    explorer.controls["ceil_mode"].value = True
+    assert "one window more than the floor" in explorer.formula.value
+    assert explorer.picture.output.shape == (3, 3)
+    assert len(explorer.picture.input.beyond_edge()) == 11       # a row and a column past 5×5
+    explorer.controls["window"].value = 8
+    (frame,) = [f for f in explorer.picture.window.artists if f.get_visible()]
+    assert frame.get_x() + frame.get_width() > explorer.picture.input.corner(0, 5)[0]
+    W.padding_explorer(size=4, region=2, stride=3, padding=1).controls["ceil_mode"].value = True
+    dropped = W.padded_formula(4, 2, 3, 1, 1, True)
+    assert "dropped" in dropped and "one window more" not in dropped
