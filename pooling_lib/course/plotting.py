@@ -33,7 +33,7 @@ from pooling_lib.geometry import plan
 DPI = 100
 CELL_INCHES = 0.42   # side of one grid cell
 MIN_FONT = 10.0      # points: the smallest text of a picture (readable on a projector)
-LABEL_ROOM = 0.7     # a number may take this share of its cell's width (inside a window outline)
+LABEL_ROOM = 0.6     # a number may take this share of its cell's width (inside a thick window outline)
 TITLE_ROOM = 1.0     # cells above a grid for its title
 GAP = 1.0            # cells between two grids
 NO_PAD = (0, 0, 0, 0)
@@ -458,14 +458,20 @@ class Board(Figure):
         return figure_png(self, compress_level)
 
 
-def board_for(values, cell_inches=CELL_INCHES, fmt=format_decimal):
-    """A :class:`Board` whose cells hold every one of ``values`` as ``fmt`` writes it: cells of
-    ``cell_inches``, or wider ones with text at the smallest font when a number needs it."""
-    labels = [fmt(v) for v in values]
+def cells_for(labels, cell_inches=CELL_INCHES):
+    """``(cell_inches, fontsize)`` of cells that hold every text of ``labels``: the given cells
+    and their usual font, or wider cells with text at :data:`MIN_FONT` when a number needs it."""
     if all(text_width(t, cell_fontsize(cell_inches)) <= LABEL_ROOM * cell_inches for t in labels):
-        return Board(cell_inches)
+        return cell_inches, None
     widest = max(text_width(t, MIN_FONT) for t in labels)
-    return Board(max(cell_inches, round(widest / LABEL_ROOM + 0.005, 2)), fontsize=MIN_FONT)
+    return max(cell_inches, round(widest / LABEL_ROOM + 0.005, 2)), MIN_FONT
+
+
+def board_for(values, cell_inches=CELL_INCHES, fmt=format_decimal):
+    """A :class:`Board` whose cells hold every one of ``values`` as ``fmt`` writes it (see
+    :func:`cells_for`)."""
+    cell, fontsize = cells_for([fmt(v) for v in values], cell_inches)
+    return Board(cell, fontsize=fontsize)
 
 
 def _reuse(picture, kind, *shapes):
@@ -484,9 +490,9 @@ class WindowPicture(Board):
     left, right); :func:`draw_window` fills it in.
     """
 
-    def __init__(self, input_shape, output_shape, pad=NO_PAD):
-        super().__init__()
-        self.shapes = (input_shape, output_shape, pad)
+    def __init__(self, input_shape, output_shape, pad=NO_PAD, cells=(CELL_INCHES, None)):
+        super().__init__(*cells[:1], fontsize=cells[1])
+        self.shapes = (input_shape, output_shape, pad, cells)
         self.input = self.grid(input_shape, pad, "input {}\u00d7{}".format(*input_shape))
         self.output = self.grid(output_shape, title=output_title("avg", output_shape))
         self.window = Outlines(self.ax)
@@ -521,7 +527,8 @@ def draw_window(x, pooling, index=0, filled=None, picture=None):
     out = pooling.forward(x).astype(float)
     if filled is not None:
         out.flat[filled:] = np.nan
-    picture = _reuse(picture, WindowPicture, x.shape, out.shape, drawn_padding(rows, cols))
+    cells = cells_for([format_decimal(v) for v in (*np.ravel(x), *np.ravel(out))])
+    picture = _reuse(picture, WindowPicture, x.shape, out.shape, drawn_padding(rows, cols), cells)
     show_input_output(picture, x, out, pooling)
     picture.output.title.set_text(output_title(pooling.mode, out.shape))
     i, j = divmod(index, cols.out)
@@ -535,9 +542,9 @@ class GradientPicture(Board):
     cell sends back to ``x`` (with arrows), and the total gradient when every cell of ``y``
     sends 1. :func:`draw_gradient` fills it in."""
 
-    def __init__(self, input_shape, output_shape, pad=NO_PAD):
-        super().__init__()
-        self.shapes = (input_shape, output_shape, pad)
+    def __init__(self, input_shape, output_shape, pad=NO_PAD, cells=(CELL_INCHES, None)):
+        super().__init__(*cells[:1], fontsize=cells[1])
+        self.shapes = (input_shape, output_shape, pad, cells)
         self.input = self.grid(input_shape, pad, "input x")
         self.output = self.grid(output_shape, title="output y")
         self.from_cell = self.grid(input_shape, title="gradient from y[0, 0]", fmt=format_received,
@@ -564,7 +571,9 @@ def draw_gradient(x, pooling, cell=(0, 0), ties="first", picture=None):
     one_hot[i, j] = 1
     from_cell = pooling.backward(one_hot, x, ties)
     total = pooling.backward(np.ones(y.shape), x, ties)
-    picture = _reuse(picture, GradientPicture, x.shape, y.shape, drawn_padding(rows, cols))
+    cells = cells_for([format_decimal(v) for v in (*np.ravel(x), *np.ravel(y))]
+                      + [format_fraction(v) for v in (*np.ravel(from_cell), *np.ravel(total))])
+    picture = _reuse(picture, GradientPicture, x.shape, y.shape, drawn_padding(rows, cols), cells)
     show_input_output(picture, x, y, pooling)
     picture.from_cell.show(from_cell, 0)
     picture.total.show(total, 0)

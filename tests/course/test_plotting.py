@@ -99,11 +99,16 @@ def test_draw_window_updates_in_place_and_rebuilds_for_new_shapes():
     x = np.arange(36).reshape(6, 6) % 7
     picture = P.draw_window(x, P.Pooling("max", 2, 2), 0)
     first = picture.png()
-    same = P.draw_window(x, P.Pooling("avg", 2, 2), 4, picture=picture)
+    same = P.draw_window(x * 4, P.Pooling("avg", 2, 2), 4, picture=picture)  # whole means
     assert same is picture
     assert same.png() != first
-    assert same.output.labels.strings == strings(pl.avg_pool2d(x, 2, 2))
+    assert same.output.labels.strings == strings(pl.avg_pool2d(x * 4, 2, 2))
     assert same.output.title.get_text() == "average pooling \u2192 3\u00d73"
+    wider = P.draw_window(x, P.Pooling("avg", 2, 2), 4, picture=picture)    # 1.75 needs room
+    assert wider is not picture and wider.cell_inches > picture.cell_inches
+    for grid in (wider.input, wider.output):
+        for text in grid.labels.strings:
+            assert grid.labels.fitting_size(text) >= P.MIN_FONT
     other = P.draw_window(x, P.Pooling("max", 3, 1), 0, picture=picture)
     assert other is not picture
     assert other.output.shape == (4, 4)
@@ -215,6 +220,13 @@ def test_every_number_fits_its_cell(values):
         for text in grid.labels.strings:
             assert P.text_width(text, grid.labels.fitting_size(text)) <= P.LABEL_ROOM * board.cell_inches
             assert grid.labels.fitting_size(text) >= P.MIN_FONT
+    for picture in (P.show_window(x, 2, stride=2, mode="avg"),
+                    P.show_gradient(x, 2, stride=2, mode="avg")):   # explorers' pictures too
+        for grid in picture.grids:
+            for text in grid.labels.strings:
+                size = grid.labels.fitting_size(text)
+                assert size >= P.MIN_FONT
+                assert P.text_width(text, size) <= P.LABEL_ROOM * picture.cell_inches
     labels = P.Labels(board.ax, [(0, 0)], 11, width=0.2)
     assert labels.fitting_size("3.125") < 11 and P.text_width("3.125", labels.fitting_size("3.125")) <= 0.2
 
