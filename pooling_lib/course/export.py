@@ -646,6 +646,9 @@ def explorer_picture(cell):
 
 
 FONTAWESOME_CDN = "https://cdn.jsdelivr.net/npm/@fortawesome/fontawesome-free@^5"
+# Voila's own pages (its list of files at /, error pages) load Font Awesome 4 from a CDN.
+VOILA_PAGE_FONTAWESOME = ('<link rel="stylesheet" href="https://cdn.jsdelivr.net/npm/'
+                          'font-awesome@4.5.0/css/font-awesome.min.css" type="text/css" />')
 
 # Voila's reveal template, with Font Awesome (the icons of the Play widget) from this server,
 # the slides' style, and reveal.js started with the course's slide size (Voila's own start
@@ -689,11 +692,29 @@ document.addEventListener("DOMContentLoaded", function () {
 </script>"""
 
 
+def offline_voila_page(fontawesome):
+    """Voila's base page (its list of files, its error pages) asking this server, not a CDN,
+    for Font Awesome: our copy of version 5 (``fontawesome``: its folder's name, or None), with
+    the shims that keep version 4's icon names; without a copy, no icons."""
+    from jupyter_core.paths import jupyter_path
+    page = next(Path(d, "voila", "templates", "base", "page.html") for d in jupyter_path()
+                if Path(d, "voila", "templates", "base", "page.html").is_file()).read_text("utf-8")
+    css = "{{ base_url }}voila/static/" + f"{fontawesome}/css"
+    local = "".join(f'<link rel="stylesheet" href="{css}/{name}" type="text/css" />'
+                    for name in ("all.min.css", "v4-shims.min.css")) if fontawesome else ""
+    if VOILA_PAGE_FONTAWESOME not in page:
+        raise RuntimeError("Voila's page.html no longer loads Font Awesome 4.5 as expected: "
+                           "check offline_voila_page")
+    return page.replace(VOILA_PAGE_FONTAWESOME, local)
+
+
 def live_app(folder, deck=None, vendor_root=None, log=print):
     """``(app class, config)`` that serve the notebooks of ``folder`` as live reveal.js slides
     with Voila, each at ``/voila/render/NAME.ipynb``; the browser opens ``deck`` (a file name)."""
     import webbrowser
     from urllib.parse import quote
+    from jupyter_server.utils import url_path_join
+    from jupyter_server.base.handlers import path_regex
     from traitlets.config import Config
     from voila.app import Voila
 
@@ -723,6 +744,8 @@ def live_app(folder, deck=None, vendor_root=None, log=print):
     served = sorted({str(path.parent) for path in vendor.values() if path})
     templates = tempfile.mkdtemp(prefix="pooling-slides-")
     (Path(templates) / "index.html.j2").write_text(LIVE_TEMPLATE, encoding="utf-8")
+    (Path(templates) / "page.html").write_text(  # the file list at / and the error pages
+        offline_voila_page(fontawesome.name if fontawesome else None), encoding="utf-8")
 
     class LiveSlides(Voila):
         def setup_template_dirs(self):
@@ -733,6 +756,18 @@ def live_app(folder, deck=None, vendor_root=None, log=print):
         def stop(self):
             shutil.rmtree(templates, ignore_errors=True)
             super().stop()
+
+        def init_handlers(self):
+            """The address alone opens the contents deck instead of Voila's list of files
+            (which asks a CDN for its icons and this server for an API it does not have)."""
+            from tornado.web import RedirectHandler
+            handlers = super().init_handlers()
+            if not (folder / navigation.CONTENTS).is_file():
+                return handlers
+            home = {"url": url_path_join(self.server_url, "voila/render", navigation.CONTENTS)}
+            tree = {self.server_url, url_path_join(self.server_url, r"/voila/tree" + path_regex)}
+            return [(route[0], RedirectHandler, home) if route[0] in tree else route
+                    for route in handlers]
 
         @property
         def display_url(self):  # the address printed in the terminal: the deck's

@@ -347,3 +347,11 @@ def test_live_slides_redraw_when_a_slider_moves(browser, live_slides):
         page.screenshot(path=str(ROOT / "tests" / "screenshots" / "01_live_slides_moved.png"))
     finally:
         context.close()
+
+
+def test_voilas_own_pages_ask_this_server_for_their_icons():
+    """Voila's base page (its error pages) with Font Awesome from our copy, never a CDN."""
+    page = export.offline_voila_page("fortawesome-fontawesome-free-5.15.4")
+    assert "cdn." not in page and "https://" not in page.split("<body")[0]
+    assert "voila/static/fortawesome-fontawesome-free-5.15.4/css/v4-shims.min.css" in page
+    assert "font-awesome" not in export.offline_voila_page(None)

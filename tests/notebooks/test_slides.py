@@ -290,6 +290,16 @@ class Series:
         self.decks, self.status, self.links = {}, {}, {}
         self.timings = {}
 
+    def open_own_page(self):
+        """What the server's address alone shows (Voila's list of files, by default): the URL
+        it lands on; its requests are checked with the rest below."""
+        page = self.context.new_page()
+        page.goto(f"{self.base}/?token={self.token}", wait_until="commit")
+        page.wait_for_selector(".reveal", state="attached")
+        landed = page.url
+        page.close()
+        return landed
+
     def url(self, path, token=True):
         return f"{self.base}/voila/render/{path.name}" + (f"?token={self.token}" if token else "")
 
@@ -358,6 +368,7 @@ class Series:
             else:
                 page.close()
             self.timings[deck] = round(time.monotonic() - start, 1)
+        self.own_page = self.open_own_page()
         (SCREENSHOTS / "measures.json").write_text(json.dumps(self.decks, indent=1))
         self.figure_text = {}  # the pictures of img/, by their data: address in the slides
         drawn = json.loads(self.figures.communicate(timeout=120)[0])
@@ -483,6 +494,12 @@ def test_links_open_the_neighbouring_decks(series):
             url = series.url(SERIES[DECKS.index(neighbour)], token=False)
             assert found == {url}, f"deck {deck}: {arrow} links to {found}, not {url}"
             assert series.status.get(url) == 200, f"{url} answered {series.status.get(url)}"
+
+
+def test_the_address_alone_opens_the_contents_deck(series):
+    """Not Voila's list of files, which asks a CDN for its icons and the server for an API it
+    does not serve."""
+    assert series.own_page.split("?")[0] == series.url(SERIES[0], token=False), series.own_page
 
 
 def test_no_request_leaves_this_computer(series):
