@@ -284,6 +284,13 @@ SLIDE_STYLE = """<style>
   height: auto; bottom: auto; left: auto; z-index: auto; }
 </style>"""
 
+# Speaker notes belong to their slide. nbconvert nests a notes cell inside the fragment before
+# it, and reveal.js's speaker view shows the notes inside a fragment only while that fragment is
+# the current one (and none before it): lift them out, so they show for the whole slide.
+NOTES_FOR_THE_WHOLE_SLIDE = """\
+document.querySelectorAll('.reveal .slides section aside.notes').forEach(
+  notes => notes.closest('section').appendChild(notes));"""
+
 # Every slide fits the screen. Once the page has settled (Voila has drawn the outputs, the
 # pictures are decoded), a slide that would have to be made smaller than SPLIT_BELOW of its
 # size to fit a 1024x768 screen goes on in a new subslide, cut between two cells where the
@@ -506,6 +513,7 @@ TEMPLATES = {
 <script>{{ resources.offline.reveal_js }}</script>
 <script>{{ resources.offline.notes_js }}</script>
 <script>
+""" + "{% raw %}" + NOTES_FOR_THE_WHOLE_SLIDE + "{% endraw %}" + """
 Reveal.initialize(Object.assign({{ resources.offline.options }}, {plugins: [RevealNotes]}));
 </script>
 """ + "{% raw %}" + FIT_SLIDES + "{% endraw %}" + """
@@ -672,6 +680,7 @@ LIVE_TEMPLATE = """{%- extends 'voila/templates/reveal/index.html.j2' -%}
 <script src="{{ reveal_dir }}/dist/reveal.js"></script>
 <script src="{{ reveal_dir }}/dist/plugin/notes.js"></script>
 <script>
+""" + "{% raw %}" + NOTES_FOR_THE_WHOLE_SLIDE + "{% endraw %}" + """
 Reveal.initialize(Object.assign({{ resources.course.options }}, {plugins: [RevealNotes]}));
 </script>
 {{ resources.course.fit }}

@@ -355,3 +355,39 @@ def test_voilas_own_pages_ask_this_server_for_their_icons():
     assert "cdn." not in page and "https://" not in page.split("<body")[0]
     assert "voila/static/fortawesome-fontawesome-free-5.15.4/css/v4-shims.min.css" in page
     assert "font-awesome" not in export.offline_voila_page(None)
+
+
+@pytest.mark.browser
+def test_speaker_view_opens_offline_with_the_notes_and_the_next_slide(exported, offline_page):
+    """S opens reveal.js's speaker view in a window of its own: the current slide's speaker
+    notes (for the whole slide, not only its last fragment), the next slide and a timer, all
+    from the exported file (offline)."""
+    out, _ = exported
+    page = offline_page
+    requests = []
+    page.context.on("request", lambda request: requests.append(request.url))
+    page.goto((out / "03_forward_pass.slides.html").as_uri())
+    page.wait_for_function("() => window.Reveal && Reveal.isReady()")
+    notes = page.evaluate("""() => {
+        const slide = Reveal.getSlides().find(s => s.querySelector('aside.notes'));
+        const {h, v} = Reveal.getIndices(slide);
+        Reveal.slide(h, v);
+        return slide.querySelector('aside.notes').textContent.trim();
+    }""")
+    assert notes.startswith("Speaker notes")
+    with page.context.expect_page() as opened:
+        page.keyboard.press("s")
+    speaker = opened.value
+    shown = """(start) => {
+        const box = document.querySelector('.speaker-controls-notes:not(.hidden)');
+        return box !== null && box.textContent.includes(start);
+    }"""
+    speaker.wait_for_function(shown, arg=notes[:40], timeout=30_000)   # from the slide's start
+    page.bring_to_front()
+    page.keyboard.press("ArrowRight")                                   # and on its fragments
+    page.wait_for_function("() => Reveal.getIndices().f >= 0")
+    speaker.wait_for_function(shown, arg=notes[:40], timeout=10_000)
+    assert speaker.locator("#upcoming-slide iframe").count() == 1
+    assert speaker.locator(".speaker-controls-time").count() == 1
+    speaker.screenshot(path=str(ROOT / "tests" / "screenshots" / "speaker_view.png"))
+    assert [u for u in requests if not u.startswith(("file:", "data:", "about:", "blob:"))] == []
