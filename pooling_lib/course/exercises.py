@@ -59,12 +59,12 @@ class Feedback:
 
     def _repr_html_(self):
         colour, path, label = MARK[self.ok]
-        mark = (f'<svg width="18" height="18" viewBox="0 0 16 16" role="img" aria-label="{label}" '
-                f'style="flex:none;margin-top:1px"><circle cx="8" cy="8" r="8" fill="{colour}"/>'
+        mark = (f'<svg width="16" height="16" viewBox="0 0 16 16" role="img" aria-label="{label}" '
+                f'style="flex:none;margin-top:2px"><circle cx="8" cy="8" r="8" fill="{colour}"/>'
                 f'<path d="{path}" stroke="#fff" stroke-width="2" stroke-linecap="round" '
                 f'fill="none"/></svg>')
         return (f'<div class="pooling-feedback" style="display:flex;gap:0.5em;align-items:flex-start;'
-                f'border-left:4px solid {colour};padding:0.2em 0.6em">{mark}'
+                f'border-left:4px solid {colour};padding:0 0.6em">{mark}'
                 f'<span>{html.escape(self.text)}</span></div>')
 
 

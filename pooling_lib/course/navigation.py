@@ -116,8 +116,13 @@ def nav_cell(nb, source, where):
 def with_navigation(nb, top, bottom, repo=None):
     """``nb`` with its old navigation and Colab cells removed and new ones put in place: the
     ``top`` links after the title, then the Colab cell, and the ``bottom`` links at the end."""
+    colab = colab_cell(nb, repo)
+    for old in (c for c in nb.cells if COLAB_TAG in c.metadata.get("tags", [])):
+        if old.source == colab.source:  # keep it as run (its count and timings), like any cell
+            old.metadata.update(colab.metadata)
+            colab = old
     cells = [c for c in nb.cells if not {TAG, COLAB_TAG} & set(c.metadata.get("tags", []))]
-    nb.cells = (cells[:1] + [nav_cell(nb, top, "top"), colab_cell(nb, repo)] + cells[1:]
+    nb.cells = (cells[:1] + [nav_cell(nb, top, "top"), colab] + cells[1:]
                 + [nav_cell(nb, bottom, "bottom")])
     return nb
 
