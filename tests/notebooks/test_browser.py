@@ -309,7 +309,8 @@ WATCH_PICTURE = """(img) => {
 
 
 def explorer_parts(page, call, slider_label):
-    """The explorer shown by the cell that contains ``call``: (its box, picture, slider)."""
+    """The explorer shown by the cell that contains ``call``: (its box, picture, slider, the
+    slider's handle and its readout)."""
     index = page.evaluate("""(call) => jupyterapp.shell.currentWidget.content.widgets
         .findIndex(cell => cell.model.type === 'code' && cell.model.sharedModel.getSource().includes(call))""",
                           call)
@@ -321,7 +322,8 @@ def explorer_parts(page, call, slider_label):
     slider = box.locator(".widget-slider", has=page.locator(".widget-label", has_text=re.compile(
         rf"^\s*{re.escape(slider_label)}\s*$"))).first
     box.scroll_into_view_if_needed()
-    return box, picture, slider
+    return box, picture, slider, slider.locator(".noUi-handle").first, \
+        slider.locator(".widget-readout").first
 
 
 def wait_for_new_picture(page, picture, before, what):
@@ -371,9 +373,7 @@ def test_slider_redraws_the_picture(page, lab, summary, name, call, slider_label
     try:
         finished, cells = run_all(page)
         assert finished is True, f"{name}: Run All did not finish"
-        box, picture, slider = explorer_parts(page, call, slider_label)
-        handle = slider.locator(".noUi-handle").first
-        readout = slider.locator(".widget-readout").first
+        box, picture, slider, handle, readout = explorer_parts(page, call, slider_label)
 
         # the keyboard: focus the slider's handle, press the right arrow (and for the README's
         # animation, four more times, then back)
@@ -428,9 +428,7 @@ def test_arrow_keys_move_a_focused_slider_in_the_notebook_7_app(page, lab, name,
     try:
         finished, _ = run_all(page)
         assert finished is True, f"{name}: Run All did not finish in the Notebook 7 app"
-        box, picture, slider = explorer_parts(page, call, slider_label)
-        handle = slider.locator(".noUi-handle").first
-        readout = slider.locator(".widget-readout").first
+        box, picture, slider, handle, readout = explorer_parts(page, call, slider_label)
         handle.focus()
         for key in ("ArrowRight", "ArrowLeft"):
             before, value = picture.get_attribute("src"), readout.inner_text()
