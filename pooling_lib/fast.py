@@ -132,12 +132,13 @@ def max_share(grad, x, out, rows, cols, ties):
     """Backward for ``ties="split"`` (1/k to each of k tied cells) and ``"all"`` (each gets all).
     grad, out: (..., oh, ow), x: (..., H, W) -> (..., H, W)."""
     grad, xp, out = planes(grad), planes(x), planes(out)
+    dtype = result_dtype(grad.dtype)  # the count divides in the gradient's own dtype
     if ties == "split":
-        count = np.zeros(out.shape, np.int64)
+        count = np.zeros(out.shape, dtype)
         for k, o, i in taps(rows, cols):
             count[o] += tied(xp[i], out[o])
-        grad = grad / count
-    gi = np.zeros(xp.shape, result_dtype(grad.dtype))
+        grad = grad.astype(dtype) / count
+    gi = np.zeros(xp.shape, dtype)
     for k, o, i in taps(rows, cols):
         gi[i] += np.where(tied(xp[i], out[o]), grad[o], 0)
     return gi.reshape(x.shape)

@@ -1,4 +1,7 @@
 """Numerical gradients by centred differences, and the relative error used to compare them."""
+import math
+import numbers
+
 import numpy as np
 
 
@@ -7,8 +10,16 @@ def numerical_gradient(f, x, grad_output, h=1e-5):
 
     f: array -> array; x: any shape; grad_output: f(x)'s shape -> array of x's shape.
     """
+    if isinstance(h, (bool, np.bool_)) or not isinstance(h, numbers.Real):
+        raise TypeError(f"h must be a number, got {h!r}")
+    if not (math.isfinite(h) and h > 0):
+        raise ValueError(f"h must be a finite step > 0, got {h!r}")
     x = np.array(x, dtype=np.float64)
     grad_output = np.asarray(grad_output, dtype=np.float64)
+    shape = np.shape(f(x.copy()))
+    if grad_output.shape != shape:
+        raise ValueError(f"grad_output must have the shape of f(x), {shape}, got "
+                         f"{grad_output.shape}")
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
         saved = x[i]

@@ -75,3 +75,26 @@ def test_relative_error_and_numerical_gradient_basics():
         pl.relative_error([1.0], [1.0, 2.0])
     numeric = pl.numerical_gradient(lambda v: v ** 2, np.array([1.0, -2.0]), np.ones(2))
     np.testing.assert_allclose(numeric, [2.0, -4.0], rtol=1e-8)
+
+
+@pytest.mark.parametrize("grad, h, error, message", [
+    (np.ones((1, 2)), 1e-5, ValueError, r"grad_output must have the shape of f\(x\), \(1, 1\), got \(1, 2\)"),
+    (np.ones(1), 1e-5, ValueError, r"shape of f\(x\), \(1, 1\), got \(1,\)"),  # would broadcast
+    (np.ones((1, 1)), 0, ValueError, "h must be a finite step > 0, got 0"),
+    (np.ones((1, 1)), -1e-5, ValueError, "h must be a finite step > 0, got -1e-05"),
+    (np.ones((1, 1)), float("nan"), ValueError, "h must be a finite step > 0, got nan"),
+    (np.ones((1, 1)), float("inf"), ValueError, "got inf"),
+    (np.ones((1, 1)), True, TypeError, "h must be a number, got True"),
+    (np.ones((1, 1)), "1e-5", TypeError, "h must be a number, got '1e-5'"),
+])
+def test_numerical_gradient_refuses_what_it_cannot_estimate(grad, h, error, message):
+    with pytest.raises(error, match=message):
+        pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2), np.arange(4.0).reshape(2, 2), grad, h=h)
+
+
+def test_numerical_gradient_leaves_x_alone_and_takes_numpy_steps():
+    x = distinct((3, 3))
+    before = x.copy()
+    grad = pl.numerical_gradient(lambda v: pl.avg_pool2d(v, 3), x, [[2.0]], h=np.float32(1e-3))
+    np.testing.assert_array_equal(x, before)
+    np.testing.assert_allclose(grad, np.full((3, 3), 2 / 9), rtol=1e-6)

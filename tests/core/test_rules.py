@@ -71,6 +71,20 @@ def test_tie_policies(lib, ties, expected):
 
 
 @pytest.mark.parametrize("lib", FUNCTIONS)
+@pytest.mark.parametrize("ties", ["first", "last", "split", "all"])
+@pytest.mark.parametrize("grad_dtype, expected", [(np.float16, np.float16), (np.float32, np.float32),
+                                                  (np.float64, np.float64), (np.int32, np.float64)])
+def test_every_tie_policy_gives_the_gradient_the_dtype_of_grad_output(lib, ties, grad_dtype,
+                                                                      expected):
+    x = np.array([[5, 1, 5], [5, 5, 0], [2, 5, 5]], np.float32)      # ties in every window
+    grad = np.array([[3, 1], [2, 6]], grad_dtype)
+    result = lib.max_pool2d_backward(grad, x, 2, stride=1, ties=ties)
+    assert result.dtype == expected
+    exact = reference.max_pool2d_backward(grad.astype(np.float64), x, 2, stride=1, ties=ties)
+    np.testing.assert_allclose(result, exact, rtol=1e-3 if grad_dtype == np.float16 else 1e-6)
+
+
+@pytest.mark.parametrize("lib", FUNCTIONS)
 def test_nan_propagates_and_the_last_nan_is_the_index(lib):
     x = np.array([[np.nan, 9.0], [np.nan, 1.0]])
     out, idx = lib.max_pool2d(x, 2, return_indices=True)
