@@ -38,7 +38,7 @@ def axis_taps(ax, axis):
     ``axis`` (1 or 2) is the pooled axis; taps that never fall inside the input are left out."""
     pad = (slice(None),) * axis
     return tuple((k, pad + (o,), pad + (i,)) for k, (o, i) in
-                 ((k, ax.input_slice(k)) for k in range(ax.pool)) if o.stop > o.start)
+                 ((k, ax.input_slice(k)) for k in ax.taps()) if o.stop > o.start)
 
 
 def covers_all(step, ax, axis):
@@ -53,14 +53,15 @@ def shortened(shape, axis, length):
 
 def tap_dtype(pool):
     """The dtype of tap numbers ``0 .. pool - 1``."""
-    # one byte per window up to 256 taps (two beyond): the winner arrays are 8x smaller than int64
-    return np.uint8 if pool <= 256 else np.uint16
+    # one byte per window up to 256 taps (two, then four beyond): the winner arrays are 8x
+    # smaller than int64
+    return next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if pool - 1 <= np.iinfo(t).max)
 
 
 @lru_cache(maxsize=1024)  # cached: a few small NumPy calls per axis, asked for on every call
 def first_tap(ax, axis):
     """Each window's first tap inside the input, shaped to broadcast along ``axis`` (read-only)."""
-    first = ax.tap_valid().argmax(axis=1).astype(tap_dtype(ax.pool))
+    first = ax.first_taps().astype(tap_dtype(ax.pool))
     first.flags.writeable = False
     return first[:, None] if axis == 1 else first
 
@@ -233,7 +234,7 @@ class Table(NamedTuple):
 @lru_cache(maxsize=256)  # cached: building it costs more than the gather it serves
 def window_table(rows, cols, n_planes):
     """The :class:`Table` of ``n_planes`` planes, or None when some taps fall in the padding."""
-    if not (rows.tap_valid().all() and cols.tap_valid().all()):
+    if not (rows.inside() and cols.inside()):
         return None
     h = rows.starts()[:, None] + np.arange(rows.pool) * rows.dilation  # (oh, kh)
     w = cols.starts()[:, None] + np.arange(cols.pool) * cols.dilation  # (ow, kw)

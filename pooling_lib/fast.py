@@ -24,7 +24,7 @@ import numpy as np
 from . import _engine
 from ._engine import Winners, shortened
 from .geometry import TIES  # noqa: F401  (the policies of ``ties``, also named here)
-from .geometry import (as_gradient, as_input, as_shape, avg_plan, max_backward_args, plan, planes,
+from .geometry import (as_bool, as_gradient, as_input, as_shape, avg_plan, max_backward_args, plan, planes,
                        result_dtype)
 
 
@@ -150,7 +150,7 @@ def max_pool2d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     x = as_input(x)
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation, ceil_mode)
     out, winners = max_search(x, rows, cols)
-    if return_indices:  # flat indices h * W + w of the winners
+    if as_bool(return_indices, "return_indices"):  # flat indices h * W + w of the winners
         return out, _engine.flat_indices(winners, rows, cols).reshape(out.shape)
     return out
 

@@ -39,6 +39,20 @@ class Axis(NamedTuple):
         """First cell of every window, shape ``(out,)``."""
         return np.arange(self.out) * self.stride - self.pad_before
 
+    def tap_range(self, starts, low, high):
+        """For windows starting at ``starts``: the first and last tap ``k`` whose cell
+        ``start + k * dilation`` lies in ``[low, high)`` (arrays like ``starts``; none when
+        first > last). Computed, not searched: a pool of millions costs no more than a pool of 2."""
+        first = np.maximum(0, -((starts - low) // self.dilation))     # ceil((low - start) / dilation)
+        last = np.minimum(self.pool - 1, (high - 1 - starts) // self.dilation)
+        return first, last
+
+    def taps(self):
+        """The taps ``k`` that fall inside the input in at least one window (a ``range``)."""
+        ends = np.array([0, self.out - 1]) * self.stride - self.pad_before  # first and last window
+        first, last = self.tap_range(ends, 0, self.size)
+        return range(int(first[1]), int(last[0]) + 1)  # taps move left as windows move right
+
     def valid_range(self, k):
         """Windows ``[lo, hi)`` whose tap ``k`` lies inside the input, and that tap's first cell."""
         shift = k * self.dilation - self.pad_before
@@ -53,38 +67,78 @@ class Axis(NamedTuple):
             return slice(0, 0), slice(0, 0)
         return slice(lo, hi), slice(first, first + (hi - lo - 1) * self.stride + 1, self.stride)
 
+    def first_taps(self):
+        """Each window's first tap inside the input, shape ``(out,)``."""
+        return self.tap_range(self.starts(), 0, self.size)[0]
+
+    def inside(self):
+        """Does every tap of every window lie inside the input (no padding taps)?"""
+        return self.pad_before == 0 and (self.out - 1) * self.stride + self.span() <= self.size
+
+    def span(self):
+        """Cells from a window's first tap to its last: ``dilation * (pool - 1) + 1``."""
+        return self.dilation * (self.pool - 1) + 1
+
     def tap_valid(self):
-        """Boolean ``(out, pool)``: is tap ``k`` of window ``i`` inside the input?"""
+        """Boolean ``(out, pool)``: is tap ``k`` of window ``i`` inside the input? (im2col's view:
+        an array as big as the unfolded windows.)"""
         cells = self.starts()[:, None] + np.arange(self.pool) * self.dilation
         return (cells >= 0) & (cells < self.size)
 
     def counts(self, include_pad):
         """Cells per window, shape ``(out,)``: inside ``[-pad_before, size + pad_after)``
         when ``include_pad``, else inside the input."""
-        cells = self.starts()[:, None] + np.arange(self.pool) * self.dilation
         low, high = (-self.pad_before, self.size + self.pad_after) if include_pad else (0, self.size)
-        return ((cells >= low) & (cells < high)).sum(axis=1)
+        first, last = self.tap_range(self.starts(), low, high)
+        return np.maximum(0, last - first + 1)
+
+    def empty_window(self):
+        """The first window holding no input cell (only padding), or None."""
+        # only windows starting in the left padding can miss the input; the further right one
+        # starts, the sooner it reaches the input, unless the dilation is wider than the input
+        # (then the taps can jump over it): check the first window, or all the left ones
+        n = 1 if self.dilation <= self.size else min(self.out, -(-self.pad_before // self.stride))
+        first, last = self.tap_range(np.arange(max(n, 1)) * self.stride - self.pad_before, 0, self.size)
+        empty = np.flatnonzero(first > last)
+        return int(empty[0]) if len(empty) else None
+
+
+LARGEST = 2 ** 40  # settings and sizes above this are refused: no array could have so many cells
 
 
 def as_int(value, name, minimum=None):
-    """``value`` as a Python int, refusing bools, floats and strings with a ``TypeError``."""
+    """``value`` as a Python int, refusing bools, floats and strings with a ``TypeError`` and
+    values beyond :data:`LARGEST` with a ``ValueError``; a 0-d integer array counts as its int."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__})")
     if minimum is not None and value < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if abs(int(value)) > LARGEST:
+        raise ValueError(f"{name} must be at most 2**40 = {LARGEST} (no array could be that "
+                         f"large), got {value!r}")
     return int(value)
 
 
 def as_pair(value, name, minimum=None):
     """An int or an ``(h, w)`` pair as a tuple of two ints (each checked by :func:`as_int`)."""
-    if isinstance(value, (tuple, list, np.ndarray)):
-        if len(value) != 2:
+    if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim > 0):
+        if len(value) != 2 or np.ndim(value) != 1:
             raise ValueError(f"{name} must be an int or a pair (h, w), got {value!r}")
         try:
             return tuple(as_int(v, name, minimum) for v in value)
         except (TypeError, ValueError) as error:
             raise type(error)(f"{error} in {name}={value!r}") from None
     return (as_int(value, name, minimum),) * 2
+
+
+def as_bool(value, name):
+    """``value`` if it is True or False (a NumPy bool too), else a ``TypeError``: ``"no"`` or 0
+    are not taken for a yes or a no."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
 
 
 def formula_size(size, pool, stride, padding, dilation, ceil_mode):
@@ -107,10 +161,6 @@ def axis(size, pool, stride, padding, dilation, ceil_mode):
             total = max((out - 1) * stride + eff - size, 0)
             before, after = total // 2, total - total // 2
     else:
-        if padding > pool // 2:
-            raise ValueError(
-                f"padding must be at most half the pool size (pool // 2 = {pool // 2}), "
-                f"got padding={padding} with pool_size={pool}")
         before = after = padding
         out = formula_size(size, pool, stride, padding, dilation, ceil_mode)
         if ceil_mode and (out - 1) * stride >= size + padding:
@@ -120,10 +170,10 @@ def axis(size, pool, stride, padding, dilation, ceil_mode):
             f"output size must be >= 1, but an input of size {size} with pool_size={pool}, "
             f"stride={stride}, padding={padding!r}, dilation={dilation} gives {out}")
     ax = Axis(size, pool, stride, dilation, before, after, out)
-    empty = ~ax.tap_valid().any(axis=1)
-    if empty.any():
+    empty = ax.empty_window()
+    if empty is not None:
         raise ValueError(
-            f"window {int(np.argmax(empty))} holds no input cell (only padding) for size {size}, "
+            f"window {empty} holds no input cell (only padding) for size {size}, "
             f"pool_size={pool}, stride={stride}, padding={padding!r}, dilation={dilation}; "
             "use a smaller dilation or padding")
     return ax
@@ -138,24 +188,36 @@ def check_padding(padding):
     return as_pair(padding, "padding", 0)
 
 
-def make_plan(shape, pool_size, stride, padding, dilation, ceil_mode):
-    """Check the settings and build the two :class:`Axis` of planes ``shape = (H, W)``."""
+def check_settings(pool_size, stride, padding, dilation, ceil_mode):
+    """The settings of a pooling, checked without an input: pool, strides, paddings and
+    dilations as pairs, and ``ceil_mode`` as a bool (what a layer checks when it is built)."""
     pool = as_pair(pool_size, "pool_size", 1)
     strides = pool if stride is None else as_pair(stride, "stride", 1)
     pads = check_padding(padding)
     dils = as_pair(dilation, "dilation", 1)
-    if not isinstance(ceil_mode, (bool, np.bool_)):
-        raise TypeError(f"ceil_mode must be True or False, got {ceil_mode!r}")
-    if ceil_mode and isinstance(padding, str):
+    if as_bool(ceil_mode, "ceil_mode") and isinstance(padding, str):
         raise ValueError(f"ceil_mode=True works with numeric padding only, got padding={padding!r}")
-    return tuple(axis(shape[i], pool[i], strides[i], pads[i], dils[i], bool(ceil_mode)) for i in (0, 1))
+    for p, k in zip(pads, pool):
+        if not isinstance(p, str) and p > k // 2:
+            raise ValueError(f"padding must be at most half the pool size (pool // 2 = {k // 2}), "
+                             f"got padding={p} with pool_size={k}")
+    return pool, strides, pads, dils, bool(ceil_mode)
+
+
+def make_plan(shape, pool_size, stride, padding, dilation, ceil_mode):
+    """Check the settings and build the two :class:`Axis` of planes ``shape = (H, W)``."""
+    pool, strides, pads, dils, ceil_mode = check_settings(pool_size, stride, padding, dilation,
+                                                          ceil_mode)
+    return tuple(axis(shape[i], pool[i], strides[i], pads[i], dils[i], ceil_mode) for i in (0, 1))
 
 
 PLANS = {}  # settings already checked, keyed with their types (so 2.0 or True never pass for 2)
 
 
 def _typed(value):
-    if isinstance(value, (tuple, list, np.ndarray)):
+    if isinstance(value, np.ndarray):
+        return type(value), value.dtype, value.shape, value.tobytes()
+    if isinstance(value, (tuple, list)):
         return tuple((type(v), v) for v in value)
     return type(value), value
 
@@ -201,30 +263,46 @@ def of_kind(a, kinds, requirement):
     return a
 
 
+def as_array(x, name):
+    """``x`` as a NumPy array, without losing anything on the way: a masked array with masked
+    cells, or an object that does not convert (a tensor that needs gradients, ragged lists), is
+    refused with a ``TypeError`` naming ``name``."""
+    if np.ma.is_masked(x):
+        raise TypeError(f"{name} is a masked array with masked cells, and pooling would ignore "
+                        f"the mask: pass {name}.filled(value) or {name}.data")
+    try:
+        return np.asarray(np.ma.getdata(x) if isinstance(x, np.ma.MaskedArray) else x)
+    except Exception as error:  # whatever the object raises, say which argument it was
+        raise TypeError(f"{name} must be a numeric array, could not convert it "
+                        f"({type(x).__name__}): {error}") from None
+
+
 def as_array_of_rank(x, name, ranks, shapes):
     """``x`` as a NumPy array of ints or floats with a number of axes in ``ranks`` (a
     ``TypeError`` / ``ValueError`` otherwise); ``shapes`` describes them, e.g. :data:`RANKS`."""
-    try:
-        x = np.asarray(x)
-    except ValueError as error:
-        raise TypeError(f"{name} must be a numeric array, could not convert it: {error}") from None
+    x = as_array(x, name)
     if x.dtype.kind in "iuf" and x.ndim in ranks:  # the usual case first: no error to choose
         return x
     of_kind(x, "iuf", f"{name} must hold ints or floats")
     raise ValueError(f"{name} must have shape {shapes}, got shape {x.shape} ({x.ndim} axes)")
 
 
+def check_planes(shape, name):
+    """Refuse a ``shape`` of 2 to 4 axes whose planes are empty (``N == 0`` is allowed)."""
+    if min(shape[1:] if len(shape) == 4 else shape) < 1:
+        raise ValueError(f"{name} must have C, H, W >= 1, got shape {shape}")
+
+
 def as_input(x, name="x"):
     """``x`` as a numeric array of 2, 3 or 4 axes with non-empty planes (``N == 0`` allowed)."""
     x = as_array_of_rank(x, name, (2, 3, 4), RANKS)
-    if min(x.shape[1:] if x.ndim == 4 else x.shape) < 1:
-        raise ValueError(f"{name} must have C, H, W >= 1, got shape {x.shape}")
+    check_planes(x.shape, name)
     return x
 
 
 def as_gradient(grad_output, expected_shape):
     """``grad_output`` as a float array (:func:`result_dtype`) of exactly ``expected_shape``."""
-    g = np.asarray(grad_output)
+    g = as_array(grad_output, "grad_output")
     if g.dtype.kind == "f" and g.shape == tuple(expected_shape):  # the usual case: as it is
         return g
     of_kind(g, "iuf", "grad_output must hold numbers")
@@ -234,13 +312,32 @@ def as_gradient(grad_output, expected_shape):
     return g.astype(result_dtype(g.dtype))
 
 
-def as_shape(input_shape, check=None):
-    """``input_shape`` as a tuple of ints, checked by ``check`` (default :func:`as_input`) like
-    an input of that shape."""
+def as_shape(input_shape, ranks=(2, 3, 4), shapes=RANKS):
+    """``input_shape`` as a tuple of ints with a number of axes in ``ranks`` and non-empty planes,
+    checked like an input of that shape, without making one; its float64 array must fit in
+    :data:`MAX_RESULT_BYTES`."""
     if not isinstance(input_shape, (tuple, list)):
         raise TypeError(f"input_shape must be a tuple of ints, got {input_shape!r}")
     shape = tuple(as_int(s, "input_shape", 0) for s in input_shape)
-    (check or as_input)(np.empty(shape), "an input of input_shape")
+    if len(shape) not in ranks:
+        raise ValueError(f"an input of input_shape must have shape {shapes}, got shape {shape} "
+                         f"({len(shape)} axes)")
+    if shapes is RANKS:  # 1-D shapes are checked as planes of height 1, by the 2-D function
+        check_planes(shape, "an input of input_shape")
+    check_result(shape, "input_shape")
+    return shape
+
+
+MAX_RESULT_BYTES = 8 << 30  # results larger than this (8 GiB) are refused before any work
+
+
+def check_result(shape, name, itemsize=8):
+    """Refuse a result of ``shape`` (``itemsize`` bytes a cell) over :data:`MAX_RESULT_BYTES`,
+    naming the setting ``name`` that asks for it."""
+    size = prod(shape) * itemsize
+    if size > MAX_RESULT_BYTES:
+        raise ValueError(f"{name} asks for a result of shape {tuple(shape)}, {size / 2**30:.3g} GiB: "
+                         f"more than the {MAX_RESULT_BYTES / 2**30:g} GiB a result may take")
     return shape
 
 
@@ -311,8 +408,7 @@ def window_counts(rows, cols, include_pad):
 def avg_plan(shape, pool_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
     """Checked settings of an average pooling of planes ``shape[-2:]``: the two :class:`Axis` and
     the divisor of the window sums (``divisor_override``, or :func:`window_counts`)."""
-    if not isinstance(count_include_pad, (bool, np.bool_)):
-        raise TypeError(f"count_include_pad must be True or False, got {count_include_pad!r}")
+    as_bool(count_include_pad, "count_include_pad")
     rows, cols = plan(shape[-2:], pool_size, stride, padding, 1, ceil_mode)
     if divisor_override is not None:
         if as_int(divisor_override, "divisor_override") == 0:
@@ -328,7 +424,21 @@ def bins(size, out):
     return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
 
 
+def bin_edges(size, out):
+    """The :func:`bins` as two int64 arrays ``(starts, stops)`` of shape ``(out,)``."""
+    i = np.arange(out, dtype=np.int64)
+    return i * size // out, -(-(i + 1) * size // out)
+
+
+def adaptive_size(shape, output_size, itemsize=8):
+    """The checked ``(oh, ow)`` of an adaptive pooling of planes ``shape = (..., H, W)``; the
+    result (``itemsize`` bytes a cell) must fit in :data:`MAX_RESULT_BYTES`."""
+    oh, ow = as_pair(output_size, "output_size", 1)
+    check_result(shape[:-2] + (oh, ow), "output_size", itemsize)
+    return oh, ow
+
+
 def adaptive_bins(shape, output_size):
     """The row bins and column bins of an adaptive pooling of planes ``shape = (..., H, W)``."""
-    oh, ow = as_pair(output_size, "output_size", 1)
+    oh, ow = adaptive_size(shape, output_size)
     return bins(shape[-2], oh), bins(shape[-1], ow)

@@ -30,7 +30,7 @@ def max_pool1d(x, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False
     """Max pooling along the last axis. x: (..., L) -> (..., out) [, int64 indices]."""
     result = fast.max_pool2d(lift(x), **settings(pool_size, stride, padding, dilation=dilation,
                                                  ceil_mode=ceil_mode, return_indices=return_indices))
-    if return_indices:
+    if isinstance(result, tuple):  # values and indices
         return result[0][..., 0, :], result[1][..., 0, :]
     return result[..., 0, :]
 
@@ -55,7 +55,7 @@ def avg_pool1d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_incl
 def avg_pool1d_backward(grad_output, input_shape, pool_size, stride=None, padding=0,
                         ceil_mode=False, count_include_pad=True, divisor_override=None):
     """Gradient of 1-D average pooling. grad_output: (..., out) -> input_shape."""
-    shape = as_shape(input_shape, lift)
+    shape = as_shape(input_shape, (1, 2, 3), RANKS_1D)
     return fast.avg_pool2d_backward(lift(grad_output, "grad_output"), shape[:-1] + (1, shape[-1]), **settings(
         pool_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad,
         divisor_override=divisor_override))[..., 0, :]

@@ -8,7 +8,7 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
-from .geometry import (adaptive_bins, as_gradient, as_input, as_shape, avg_plan, counts_padding,
+from .geometry import (adaptive_bins, as_bool, as_gradient, as_input, as_shape, avg_plan, counts_padding,
                        max_backward_args, plan, result_dtype)
 
 
@@ -85,6 +85,7 @@ def cell_sum(plane, cells, dtype):
 def maxima(x, out_shape, all_windows, return_indices):
     """The winner of each window in ``all_windows`` (:func:`windows`, :func:`adaptive_windows`):
     values (..., oh, ow) of x's dtype [, int64 indices ``h * W + w``]; ``out_shape = (oh, ow)``."""
+    return_indices = as_bool(return_indices, "return_indices")
     out = np.zeros(x.shape[:-2] + out_shape, x.dtype)
     indices = np.zeros(out.shape, np.int64)
     for p, i, j, cells in all_windows:
