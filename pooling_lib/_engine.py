@@ -113,6 +113,19 @@ def nan_winners(x, out, arg, ax, axis):
             mark_winners(arg[o], np.isnan(x[i]), k)
 
 
+def signed_zeros(x, out, arg, ax, axis):
+    """Give each window whose maximum is 0 the sign of its winning cell (``out`` changed in place;
+    from the search over x (P, A, B) along ``axis``)."""
+    # 0.0 == -0.0, so the first zero wins, but np.maximum may keep either sign: where a maximum is
+    # zero (one check; the extra pass only then), read the value back from the winning cell
+    if x.dtype.kind == "f" and not out.all():
+        shape = [1, 1, 1]
+        shape[axis] = ax.out
+        cells = ax.starts().reshape(shape) + arg.astype(np.int64) * ax.dilation
+        zero = out == 0
+        out[zero] = np.take_along_axis(x, np.clip(cells, 0, ax.size - 1), axis=axis)[zero]
+
+
 # --- writing back along one axis (fast.scatter_1d) --------------------------------------------
 
 @lru_cache(maxsize=1024)  # cached: found with NumPy calls per tap, asked for on every call

@@ -15,7 +15,7 @@ import numpy as np
 from ._engine import first_max
 from .geometry import bins  # noqa: F401  (notebook 05 imports it from here)
 from .geometry import (adaptive_size, as_bool, as_gradient, as_input, as_pair, as_shape, bin_edges,
-                       check_result, flat_planes, lowest, of_kind, planes, result_dtype)
+                       check_result, flat_planes, lowest, of_kind, planes, result_dtype, sum_dtype)
 
 
 def segments(starts, stops):
@@ -40,7 +40,7 @@ def bin_max(a, size, out):
 def bin_sum(a, size, out, dtype):
     """Sums of the ``out`` bins along the last axis of a (..., size), in ``dtype``: (..., out)."""
     index, inside = segments(*bin_edges(size, out))
-    return np.where(inside, a[..., index], 0).sum(axis=-1, dtype=dtype)
+    return np.where(inside, a[..., index], 0).sum(axis=-1, dtype=sum_dtype(dtype))
 
 
 def bin_spread(g, size, out):
@@ -51,7 +51,7 @@ def bin_spread(g, size, out):
     first = np.searchsorted(stops, cells, side="right")     # the first bin ending after the cell
     last = np.searchsorted(starts, cells, side="right")     # one past the last bin starting at or before it
     index, inside = segments(first, last)
-    return np.where(inside, g[..., index], 0).sum(axis=-1, dtype=g.dtype)
+    return np.where(inside, g[..., index], 0).sum(axis=-1, dtype=sum_dtype(g.dtype))
 
 
 def adaptive_winners(xp, oh, ow):
@@ -97,7 +97,7 @@ def adaptive_avg_pool2d(x, output_size):
     dtype = result_dtype(x.dtype)
     H, W = x.shape[-2:]
     total = bin_sum(bin_sum(x, W, ow, dtype).swapaxes(-1, -2), H, oh, dtype).swapaxes(-1, -2)
-    return total / bin_cells(H, W, oh, ow).astype(dtype)
+    return (total / bin_cells(H, W, oh, ow).astype(total.dtype)).astype(dtype, copy=False)
 
 
 def bin_cells(H, W, oh, ow):
@@ -112,8 +112,9 @@ def adaptive_avg_pool2d_backward(grad_output, input_shape, output_size):
     oh, ow = adaptive_size(shape, output_size)
     g = as_gradient(grad_output, shape[:-2] + (oh, ow))
     H, W = shape[-2:]
-    g = g / bin_cells(H, W, oh, ow).astype(g.dtype)
-    return bin_spread(bin_spread(g, W, ow).swapaxes(-1, -2), H, oh).swapaxes(-1, -2).reshape(shape)
+    share = g / bin_cells(H, W, oh, ow).astype(sum_dtype(g.dtype))  # float16 adds up in float32
+    gi = bin_spread(bin_spread(share, W, ow).swapaxes(-1, -2), H, oh).swapaxes(-1, -2)
+    return gi.astype(g.dtype, copy=False).reshape(shape)
 
 
 def global_max_pool2d(x):

@@ -25,7 +25,7 @@ from . import _engine
 from ._engine import Winners, shortened
 from .geometry import TIES  # noqa: F401  (the policies of ``ties``, also named here)
 from .geometry import (as_bool, as_gradient, as_input, as_shape, avg_plan, max_backward_args, plan, planes,
-                       result_dtype)
+                       result_dtype, sum_dtype)
 
 
 # --- taps ------------------------------------------------------------------------------------
@@ -52,6 +52,7 @@ def search_1d(x, ax, axis, ties="first"):
         _engine.mark_winners(arg[o], beats(x[i], out[o]), k)  # arg = k where tap k beats the max
         np.maximum(out[o], x[i], out=out[o])                   # the running maximum
     _engine.nan_winners(x, out, arg, ax, axis)  # a NaN beats everything: the last NaN wins
+    _engine.signed_zeros(x, out, arg, ax, axis)  # a maximum of 0 takes its winner's sign
     return out, arg
 
 
@@ -195,12 +196,12 @@ def avg_forward(x, rows, cols, divisor):
 def separable_mean(x, rows, cols, divisor, dtype):
     """:func:`avg_forward` as window sums along the rows, then down the columns, divided.
     x: (..., H, W) -> (..., oh, ow) in ``dtype``."""
-    xp = planes(x)
-    total = np.empty((len(xp), rows.out, cols.out), dtype)
+    xp, adds = planes(x), sum_dtype(dtype)
+    total = np.empty((len(xp), rows.out, cols.out), adds)
     for part in _engine.chunks(xp):  # a few planes at a time
-        sum_1d(sum_1d(xp[part], cols, 2, dtype), rows, 1, dtype, out=total[part])
+        sum_1d(sum_1d(xp[part], cols, 2, adds), rows, 1, adds, out=total[part])
     total /= divisor
-    return total.reshape(x.shape[:-2] + total.shape[1:])
+    return total.astype(dtype, copy=False).reshape(x.shape[:-2] + total.shape[1:])
 
 
 def avg_backward(grad, rows, cols, divisor, in_shape):
@@ -213,12 +214,13 @@ def separable_spread(grad, rows, cols, divisor, in_shape):
     """:func:`avg_backward` as two 1-D spreads of grad / divisor.
     grad: (..., oh, ow) -> (*in_shape) = (..., H, W)."""
     dtype = result_dtype(grad.dtype)
-    g = planes((grad / divisor).astype(dtype, copy=False))
-    gi = np.empty((len(g), rows.size, cols.size), dtype)
+    adds = sum_dtype(dtype)  # float16 shares add up in float32
+    g = planes((grad.astype(adds, copy=False) / divisor).astype(adds, copy=False))
+    gi = np.empty((len(g), rows.size, cols.size), adds)
     for part in _engine.chunks(gi):  # a few planes at a time
         # columns first: the strided column pass works on the smaller array
         spread_1d(spread_1d(g[part], cols, 2, cols.size), rows, 1, rows.size, out=gi[part])
-    return gi.reshape(in_shape)
+    return gi.astype(dtype, copy=False).reshape(in_shape)
 
 
 def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,

@@ -271,10 +271,13 @@ def as_array(x, name):
         raise TypeError(f"{name} is a masked array with masked cells, and pooling would ignore "
                         f"the mask: pass {name}.filled(value) or {name}.data")
     try:
-        return np.asarray(np.ma.getdata(x) if isinstance(x, np.ma.MaskedArray) else x)
+        x = np.asarray(np.ma.getdata(x) if isinstance(x, np.ma.MaskedArray) else x)
     except Exception as error:  # whatever the object raises, say which argument it was
         raise TypeError(f"{name} must be a numeric array, could not convert it "
                         f"({type(x).__name__}): {error}") from None
+    if not x.dtype.isnative:  # big-endian data on this machine: the same values, in native order
+        x = x.astype(x.dtype.newbyteorder("="))
+    return x
 
 
 def as_array_of_rank(x, name, ranks, shapes):
@@ -351,6 +354,13 @@ def result_dtype(dtype):
     dtype stays (float32 in, float32 out), integers give float64 (docs/semantics.md, "Dtypes at
     a glance")."""
     return dtype if dtype.kind == "f" else FLOAT64
+
+
+def sum_dtype(dtype):
+    """The dtype window sums are added up in, for results of ``dtype``: float16 adds up in float32
+    (as PyTorch does on the CPU: a 3 x 3 window of 30000s would overflow float16's 65504), then
+    the mean is rounded back to float16."""
+    return np.dtype(np.float32) if dtype == np.float16 else dtype
 
 
 def lowest(dtype):

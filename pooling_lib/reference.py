@@ -9,7 +9,7 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 import numpy as np
 
 from .geometry import (adaptive_bins, as_bool, as_gradient, as_input, as_shape, avg_plan, counts_padding,
-                       max_backward_args, plan, result_dtype)
+                       max_backward_args, plan, result_dtype, sum_dtype)
 
 
 def window_cells(rows, cols, i, j):
@@ -147,7 +147,7 @@ def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_incl
     include_pad = counts_padding(padding, count_include_pad)
     out = np.zeros(x.shape[:-2] + (rows.out, cols.out), result_dtype(x.dtype))
     for p, i, j, cells in windows(x, rows, cols):
-        out[p + (i, j)] = cell_sum(x[p], cells, out.dtype) / divisor(
+        out[p + (i, j)] = cell_sum(x[p], cells, sum_dtype(out.dtype)) / divisor(
             rows, cols, i, j, cells, include_pad, divisor_override)
     return out
 
@@ -160,12 +160,13 @@ def avg_pool2d_backward(grad_output, input_shape, pool_size, stride=None, paddin
                              count_include_pad, divisor_override)
     include_pad = counts_padding(padding, count_include_pad)
     grad = as_gradient(grad_output, shape[:-2] + (rows.out, cols.out))
-    grad_input = np.zeros(shape, result_dtype(grad.dtype))
+    grad_input = np.zeros(shape, sum_dtype(grad.dtype))  # float16 adds up in float32
     for p, i, j, cells in windows(grad_input, rows, cols):
-        share = grad[p + (i, j)] / divisor(rows, cols, i, j, cells, include_pad, divisor_override)
+        share = grad_input.dtype.type(grad[p + (i, j)]) / divisor(rows, cols, i, j, cells,
+                                                                  include_pad, divisor_override)
         for h, w in cells:
             grad_input[p + (h, w)] += share
-    return grad_input
+    return grad_input.astype(grad.dtype, copy=False)
 
 
 def adaptive_max_pool2d(x, output_size, return_indices=False):
@@ -182,5 +183,5 @@ def adaptive_avg_pool2d(x, output_size):
     row_bins, col_bins = adaptive_bins(x.shape, output_size)
     out = np.zeros(x.shape[:-2] + (len(row_bins), len(col_bins)), result_dtype(x.dtype))
     for p, i, j, cells in adaptive_windows(x, row_bins, col_bins):
-        out[p + (i, j)] = cell_sum(x[p], cells, out.dtype) / len(cells)
+        out[p + (i, j)] = cell_sum(x[p], cells, sum_dtype(out.dtype)) / len(cells)
     return out

@@ -3,6 +3,7 @@
 import tracemalloc
 
 import numpy as np
+from hypothesis import given, settings, strategies as st
 import pytest
 
 import pooling_lib as pl
@@ -248,3 +249,72 @@ def test_results_never_share_memory_with_the_caller_and_inputs_are_never_written
     assert not np.shares_memory(result, x)
     result[...] = 0  # and writing to the result leaves x alone
     assert np.isfinite(x).all() and x.any()
+
+
+# --- layouts: the same answers whatever the memory layout --------------------------------------
+
+LAYOUTS = {
+    "big-endian": lambda x: x.astype(x.dtype.newbyteorder(">")),
+    "every other cell": lambda x: np.repeat(x, 2, axis=-1)[..., ::2],
+    "reversed": lambda x: np.ascontiguousarray(x[..., ::-1, ::-1])[..., ::-1, ::-1],
+    "read-only": lambda x: (lambda y: (y.setflags(write=False), y)[1])(x.copy()),
+    "Fortran order": np.asfortranarray,
+    "transposed view": lambda x: np.ascontiguousarray(np.swapaxes(x, -1, -2)).swapaxes(-1, -2),
+}
+
+LAYOUT_CALLS = {
+    "max": lambda x: pl.max_pool2d(x, 3, 2, 1, return_indices=True),
+    "max dilated ceil": lambda x: pl.max_pool2d(x, 2, 2, dilation=2, ceil_mode=True, return_indices=True),
+    "max backward": lambda x: pl.max_pool2d_backward(np.ones(pl.max_pool2d(x, 3, 1).shape), x, 3, 1),
+    "max backward split": lambda x: pl.max_pool2d_backward(np.ones(pl.max_pool2d(x, 2, 1).shape), x, 2, 1, ties="split"),
+    "avg": lambda x: pl.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+    "avg backward": lambda x: pl.avg_pool2d_backward(x, x.shape, 1),
+    "adaptive max": lambda x: pl.adaptive_max_pool2d(x, (3, 5), return_indices=True),
+    "adaptive avg": lambda x: pl.adaptive_avg_pool2d(x, (3, 5)),
+    "layer": lambda x: (lambda layer: (layer.forward(x), layer.backward(layer.output))[1])(pl.MaxPool(2, ties="all")),
+}
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.sampled_from([(5, 7), (2, 6, 6), (2, 3, 9, 8), (1, 2, 70, 70)]),
+       dtype=st.sampled_from([np.float16, np.float32, np.float64, np.int16, np.int64]),
+       seed=st.integers(0, 2**32 - 1), layout=st.sampled_from(sorted(LAYOUTS)),
+       call=st.sampled_from(sorted(LAYOUT_CALLS)))
+def test_every_layout_gives_the_answer_of_an_ordinary_array(shape, dtype, seed, layout, call):
+    x = np.random.default_rng(seed).integers(-3, 4, shape).astype(dtype)  # ties on purpose
+    strange = LAYOUTS[layout](x)
+    np.testing.assert_array_equal(strange, x)
+    for got, expected in zip(pieces(LAYOUT_CALLS[call](strange)), pieces(LAYOUT_CALLS[call](x))):
+        assert got.dtype == expected.dtype and got.dtype.isnative
+        np.testing.assert_array_equal(got, expected)
+
+
+def pieces(result):
+    """A function's result as a tuple of arrays."""
+    return result if isinstance(result, tuple) else (result,)
+
+
+@pytest.mark.parametrize("shape", [(9, 9), (1, 4, 90, 90)])  # the small-input path, and the others
+def test_float16_means_add_up_in_float32_and_do_not_overflow(shape):
+    x = np.full(shape, 30000, np.float16)  # nine of them add up to 270000, beyond float16's 65504
+    np.testing.assert_array_equal(pl.avg_pool2d(x, 3), np.full(shape[:-2] + (shape[-2] // 3,) * 2, 30000, np.float16))
+    np.testing.assert_array_equal(reference.avg_pool2d(x[..., :9, :9], 3), np.full(shape[:-2] + (3, 3), 30000, np.float16))
+    np.testing.assert_array_equal(pl.adaptive_avg_pool2d(x, 1), np.full(shape[:-2] + (1, 1), 30000, np.float16))
+    g = np.full(shape[:-2] + (1, 1), 60000, np.float16)  # 60000 shared by 9: each gets 6666.67
+    grad = pl.avg_pool2d_backward(g, shape[:-2] + (3, 3), 3, 1)
+    assert grad.dtype == np.float16 and np.allclose(grad, 60000 / 9, rtol=1e-3)
+    many = np.full(shape[:-2] + (3, 3), 30000, np.float16)
+    with np.errstate(over="ignore"):  # 9 windows share the centre: 270000 rounds to inf
+        total = pl.avg_pool2d_backward(many, shape[:-2] + (5, 5), 3, 1, divisor_override=1)
+    assert np.isinf(total[..., 2, 2]).all() and total[..., 0, 0].max() == 30000  # ... only at the end
+
+
+@given(seed=st.integers(0, 2**32 - 1), shape=st.sampled_from([(4, 6), (3, 40, 40)]),
+       pool=st.integers(1, 3), stride=st.integers(1, 3))
+def test_a_maximum_of_zero_has_the_sign_of_the_cell_its_index_names(seed, shape, pool, stride):
+    x = np.random.default_rng(seed).choice([0.0, -0.0, -1.0], size=shape)
+    out, index = pl.max_pool2d(x, pool, stride, return_indices=True)
+    planes = x.reshape(-1, shape[-2] * shape[-1])
+    picked = np.take_along_axis(planes, index.reshape(len(planes), -1), axis=1).reshape(out.shape)
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(picked))
+    np.testing.assert_array_equal(np.signbit(out), np.signbit(reference.max_pool2d(x, pool, stride)))
