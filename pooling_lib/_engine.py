@@ -18,27 +18,54 @@ same. Private: the names here may change at any time.
 Shapes: planes are ``(P, H, W)``; one axis is pooled at a time, ``axis`` 1 (rows) or 2
 (columns) of planes ``(P, A, B)``.
 """
+import itertools
 import math
-from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
 
+from ._cache import cached
 from .geometry import lowest, result_dtype
 
 CHUNK_BYTES = 1 << 20  # planes are processed in chunks of about this many input bytes (L2)
-SMALL = 4096  # inputs of at most this many cells gather their windows in one go
+SMALL = 4096  # inputs of at most this many cells gather their windows in one go ...
+GATHERED = 8 * SMALL  # ... if all their windows hold at most this many cells together
 
 
 # --- taps of one axis ------------------------------------------------------------------------
 
-@lru_cache(maxsize=1024)  # cached: building the slices costs more than pooling a small input
+WIDE = 64  # axes with more taps than this make their taps on the fly instead of keeping them
+
+
 def axis_taps(ax, axis):
     """Taps of one axis as ``(k, output index, input index)`` over planes (P, A, B), where
-    ``axis`` (1 or 2) is the pooled axis; taps that never fall inside the input are left out."""
+    ``axis`` (1 or 2) is the pooled axis; taps that never fall inside the input are left out.
+    A tuple, or for axes of more than :data:`WIDE` taps an iterator (kept tables would grow
+    with the pool)."""
+    if len(ax.taps()) > WIDE:
+        return make_taps(ax, axis)
+    return kept_taps(ax, axis)
+
+
+def make_taps(ax, axis):
+    """The taps of :func:`axis_taps`, one at a time."""
     pad = (slice(None),) * axis
-    return tuple((k, pad + (o,), pad + (i,)) for k, (o, i) in
-                 ((k, ax.input_slice(k)) for k in ax.taps()) if o.stop > o.start)
+    return ((k, pad + (o,), pad + (i,)) for k, (o, i) in
+            ((k, ax.input_slice(k)) for k in ax.taps()) if o.stop > o.start)
+
+
+@cached(4 << 20)  # cached: building the slices costs more than pooling a small input
+def kept_taps(ax, axis):
+    """The taps of :func:`axis_taps` as a tuple."""
+    return tuple(make_taps(ax, axis))
+
+
+def peek(steps, n):
+    """The first ``n`` taps of :func:`axis_taps` (fewer if there are not so many) and an
+    iterator over the rest."""
+    steps = iter(steps)
+    first = [step for _, step in zip(range(n), steps)]
+    return first, steps
 
 
 def covers_all(step, ax, axis):
@@ -58,7 +85,7 @@ def tap_dtype(pool):
     return next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if pool - 1 <= np.iinfo(t).max)
 
 
-@lru_cache(maxsize=1024)  # cached: a few small NumPy calls per axis, asked for on every call
+@cached(4 << 20)  # cached: a few small NumPy calls per axis, asked for on every call
 def first_tap(ax, axis):
     """Each window's first tap inside the input, shaped to broadcast along ``axis`` (read-only)."""
     first = ax.first_taps().astype(tap_dtype(ax.pool))
@@ -85,14 +112,14 @@ def search_start(x, ax, axis):
     """Running maximum and winning taps before the first tap of ``fast.search_1d``, and the
     taps still to visit. x: (P, A, B) -> out, arg with ``axis`` of ``ax.out``, steps."""
     shape = shortened(x.shape, axis, ax.out)
-    steps = axis_taps(ax, axis)
-    if steps[0][0] == 0 and covers_all(steps[0], ax, axis):
+    (first,), steps = peek(axis_taps(ax, axis), 1)
+    if first[0] == 0 and covers_all(first, ax, axis):
         # tap 0 lies inside every window: start from a copy of it (one pass, no comparison)
-        return x[steps[0][2]].copy(), np.zeros(shape, tap_dtype(ax.pool)), steps[1:]
+        return x[first[2]].copy(), np.zeros(shape, tap_dtype(ax.pool)), steps
     # padding: start below every value, with each window's first real tap as its winner
     out, arg = np.full(shape, lowest(x.dtype), x.dtype), np.empty(shape, tap_dtype(ax.pool))
     arg[...] = first_tap(ax, axis)
-    return out, arg, steps
+    return out, arg, itertools.chain([first], steps)
 
 
 def mark_winners(arg, won, k):
@@ -128,12 +155,21 @@ def signed_zeros(x, out, arg, ax, axis):
 
 # --- writing back along one axis (fast.scatter_1d) --------------------------------------------
 
-@lru_cache(maxsize=1024)  # cached: found with NumPy calls per tap, asked for on every call
 def scatter_taps(ax, axis):
     """How the taps of one axis write back into an input of ``ax.size`` cells along ``axis``:
     ``(unwritten, steps)``. A tap whose cells no earlier tap touched is assigned (``fresh``),
     the others add; ``unwritten`` indexes the cells no fresh tap writes, to be zeroed first
-    (None when there are none). steps: ``(fresh, k, output index, input index)``."""
+    (None when there are none). steps: ``(fresh, k, output index, input index)``. Axes of more
+    than :data:`WIDE` taps zero every cell and add every tap."""
+    if len(ax.taps()) > WIDE:
+        everything = (slice(None),) * (axis + 1)
+        return everything, ((False, k, o, i) for k, o, i in axis_taps(ax, axis))
+    return kept_scatter_taps(ax, axis)
+
+
+@cached(4 << 20)  # cached: found with NumPy calls per tap, asked for on every call
+def kept_scatter_taps(ax, axis):
+    """:func:`scatter_taps` for axes of at most :data:`WIDE` taps, worked out once."""
     # assigning the first writer of each cell replaces a pass of zeros and a pass of adds by one
     # pass (0 + v == v exactly); only cells no fresh tap reaches are zeroed
     written, seen, steps = np.zeros(ax.size, bool), np.zeros(ax.size, bool), []
@@ -162,18 +198,18 @@ def keep_where(grad):
 def sum_start(x, ax, axis, dtype, out=None):
     """Window sums before the loop of ``fast.sum_1d``, and the taps still to add.
     x: (P, A, B) -> total (``axis`` of ``ax.out``, in ``dtype``, ``out`` if given), steps."""
-    steps = axis_taps(ax, axis)
+    first, steps = peek(axis_taps(ax, axis), 2)
     total = np.empty(shortened(x.shape, axis, ax.out), dtype) if out is None else out
-    if len(steps) > 1 and covers_all(steps[0], ax, axis) and covers_all(steps[1], ax, axis):
+    if len(first) > 1 and covers_all(first[0], ax, axis) and covers_all(first[1], ax, axis):
         # the first two taps cover every window: start from their sum, one pass instead of a
         # zeroing and two adds (same rounding: 0 + a + b == a + b)
-        np.add(x[steps[0][2]], x[steps[1][2]], out=total, dtype=dtype)
-        return total, steps[2:]
-    if covers_all(steps[0], ax, axis):
-        total[...] = x[steps[0][2]]  # tap 0 covers every window: a copy instead of 0 + tap 0
-        return total, steps[1:]
+        np.add(x[first[0][2]], x[first[1][2]], out=total, dtype=dtype)
+        return total, steps
+    if covers_all(first[0], ax, axis):
+        total[...] = x[first[0][2]]  # tap 0 covers every window: a copy instead of 0 + tap 0
+        return total, itertools.chain(first[1:], steps)
     total[...] = 0
-    return total, steps
+    return total, itertools.chain(first, steps)
 
 
 # --- where the maxima are: flat indices, and scattering by them --------------------------------
@@ -244,7 +280,7 @@ class Table(NamedTuple):
     starts: np.ndarray    # (P * oh * ow,): where each window's row starts in ``flat``
 
 
-@lru_cache(maxsize=256)  # cached: building it costs more than the gather it serves
+@cached(16 << 20)  # cached: building it costs more than the gather it serves
 def window_table(rows, cols, n_planes):
     """The :class:`Table` of ``n_planes`` planes, or None when some taps fall in the padding."""
     if not (rows.inside() and cols.inside()):
@@ -263,8 +299,9 @@ def window_table(rows, cols, n_planes):
 def small_table(array, plane_cells, rows, cols):
     """The :class:`Table` for ``array`` (an input, or a gradient of the output) of planes of
     ``plane_cells`` cells, or None when the gather route does not apply (``array`` over
-    :data:`SMALL` cells, or padding taps)."""
-    if array.size > SMALL:
+    :data:`SMALL` cells, windows of more than :data:`GATHERED` cells in all, or padding taps)."""
+    windows = array.size // plane_cells * rows.out * cols.out
+    if array.size > SMALL or windows * rows.pool * cols.pool > GATHERED:  # big pools: a big table
         return None
     return window_table(rows, cols, array.size // plane_cells)
 
@@ -310,7 +347,7 @@ def gather_max(x, rows, cols, ties):
     return out.reshape(x.shape[:-2] + (rows.out, cols.out)), Winners(cells=cells)
 
 
-@lru_cache(maxsize=256)  # cached: a new array per call would cost as much as the mean itself
+@cached(1 << 20)  # cached: a new array per call would cost as much as the mean itself
 def mean_weights(taps, divisor, dtype):
     """``taps`` times ``1 / divisor``: a window's mean is ``window.dot(mean_weights)``. In ``dtype``
     (float32 stays float32, no round trip through float64), at least float32 (float16 sums)."""

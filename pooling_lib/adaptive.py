@@ -4,43 +4,55 @@ Adaptive pooling to ``out`` bins along an axis of length ``L``: bin ``i`` covers
 ``[floor(i * L / out), ceil((i + 1) * L / out))``. Global pooling is adaptive pooling to 1 x 1.
 Max follows the same rules as ``max_pool2d``: first maximum on ties, the last NaN wins.
 
-Like ``pooling_lib.fast``, it goes one axis at a time: along the rows, then down the columns.
-Along one axis every bin is gathered at once, as a ``(out, width)`` block of cells padded to
-the widest bin, so the work grows with ``L + out``, not with the number of bins times a loop.
+Like ``pooling_lib.fast``, it goes one axis at a time (along the rows, then down the columns)
+and tap by tap: tap ``t`` of every bin at once, for ``t`` up to the widest bin. So there is no
+loop over bins, and the memory needed is a few arrays of the output's size.
 
 Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the leading axes.
 """
 import numpy as np
 
-from ._engine import first_max
+from ._engine import tap_dtype
 from .geometry import bins  # noqa: F401  (notebook 05 imports it from here)
 from .geometry import (adaptive_size, as_bool, as_gradient, as_input, as_pair, as_shape, bin_edges,
                        check_result, flat_planes, lowest, of_kind, planes, result_dtype, sum_dtype)
 
 
-def segments(starts, stops):
-    """Index blocks of the ranges ``[starts[i], stops[i])`` (non-empty, start and stop both
-    non-decreasing): ``index`` (n, width), each row a range padded with its last cell, and
-    ``inside`` (n, width), False on the padding."""
-    width = int((stops - starts).max())
-    index = starts[:, None] + np.arange(width)
-    inside = index < stops[:, None]
-    return np.minimum(index, stops[:, None] - 1), inside
+def bin_taps(starts, stops):
+    """Tap ``t`` of every range ``[starts[i], stops[i])``, for ``t`` up to the widest: ``(t, cells,
+    inside)``; a range narrower than ``t + 1`` repeats its last cell there (``inside`` False)."""
+    widths = stops - starts
+    for t in range(int(widths.max())):
+        yield t, np.minimum(starts + t, stops - 1), t < widths
 
 
 def bin_max(a, size, out):
     """Maxima of the ``out`` bins along the last axis of a (..., size): values (..., out) and the
-    winning cell of each bin (first maximum, the last NaN)."""
-    index, inside = segments(*bin_edges(size, out))
-    block = np.where(inside, a[..., index], lowest(a.dtype))  # padding never wins: it is last
-    arg = first_max(block.reshape(-1, index.shape[1])).reshape(block.shape[:-1])
-    return np.take_along_axis(block, arg[..., None], -1)[..., 0], index[np.arange(out), arg]
+    winning cell of each bin (first maximum, the last NaN), in the smallest unsigned dtype."""
+    # tap by tap, like fast.search_1d: memory for one (..., out) slice at a time, whatever the bins
+    starts, stops = bin_edges(size, out)
+    best = a[..., starts]
+    cell = np.broadcast_to(starts.astype(tap_dtype(size)), best.shape).copy()
+    for t, cells, _ in bin_taps(starts, stops):
+        v = a[..., cells]  # a repeated last cell never wins twice: ties keep the earlier cell
+        won = (v > best) | np.isnan(v) if a.dtype.kind == "f" else v > best  # a later NaN wins
+        np.copyto(best, v, where=won)
+        np.copyto(cell, cells.astype(cell.dtype), where=won)
+    return best, cell
+
+
+def range_sums(a, starts, stops, dtype):
+    """Sums of a (..., L) over the ranges ``[starts[i], stops[i])`` of its last axis, added up in
+    :func:`~pooling_lib.geometry.sum_dtype` of ``dtype``: (..., len(starts))."""
+    total = np.zeros(a.shape[:-1] + starts.shape, sum_dtype(dtype))
+    for t, cells, inside in bin_taps(starts, stops):
+        np.add(total, a[..., cells], out=total, where=inside)
+    return total
 
 
 def bin_sum(a, size, out, dtype):
-    """Sums of the ``out`` bins along the last axis of a (..., size), in ``dtype``: (..., out)."""
-    index, inside = segments(*bin_edges(size, out))
-    return np.where(inside, a[..., index], 0).sum(axis=-1, dtype=sum_dtype(dtype))
+    """Sums of the ``out`` bins along the last axis of a (..., size): (..., out)."""
+    return range_sums(a, *bin_edges(size, out), dtype)
 
 
 def bin_spread(g, size, out):
@@ -48,33 +60,35 @@ def bin_spread(g, size, out):
     over the bins that hold it -> (..., size)."""
     starts, stops = bin_edges(size, out)
     cells = np.arange(size)
-    first = np.searchsorted(stops, cells, side="right")     # the first bin ending after the cell
-    last = np.searchsorted(starts, cells, side="right")     # one past the last bin starting at or before it
-    index, inside = segments(first, last)
-    return np.where(inside, g[..., index], 0).sum(axis=-1, dtype=sum_dtype(g.dtype))
+    first = np.searchsorted(stops, cells, side="right")  # the first bin ending after the cell
+    last = np.searchsorted(starts, cells, side="right")  # one past the last bin holding it
+    return range_sums(g, first, last, g.dtype)
 
 
-def adaptive_winners(xp, oh, ow):
-    """Flat index ``h * W + w`` of every bin's winner. xp: (P, H, W) -> (P, oh, ow) int64."""
-    _, H, W = xp.shape
-    along_rows, col = bin_max(xp, W, ow)                     # (P, H, ow): each row's winners
-    _, row = bin_max(along_rows.transpose(0, 2, 1), H, oh)   # (P, ow, oh): the winning rows
-    row = row.transpose(0, 2, 1)                              # (P, oh, ow)
-    return row * W + np.take_along_axis(col, row, axis=1)
+def adaptive_search(xp, oh, ow):
+    """Maxima of every bin and where they won: xp (P, H, W) -> values (P, oh, ow) of xp's dtype,
+    the winning row of each bin (P, oh, ow) and the winning column of each row (P, H, ow)."""
+    along_rows, col = bin_max(xp, xp.shape[-1], ow)             # (P, H, ow): each row's winners
+    best, row = bin_max(along_rows.transpose(0, 2, 1), xp.shape[-2], oh)  # (P, ow, oh)
+    return best.transpose(0, 2, 1), row.transpose(0, 2, 1), col
 
 
-def gather(xp, idx):
-    """Values of planes xp (P, H, W) at flat plane indices idx (P, ...)."""
-    return np.take_along_axis(flat_planes(xp), flat_planes(idx), axis=1).reshape(idx.shape)
+def flat_index(row, col, W):
+    """Flat indices ``h * W + w`` of the winners of :func:`adaptive_search`: (P, oh, ow) int64."""
+    index = np.multiply(row, W, dtype=np.int64, order="C")
+    index += np.take_along_axis(col, row, axis=1)  # small ints, added into the int64 index
+    return index
 
 
 def adaptive_max_pool2d(x, output_size, return_indices=False):
     """Max over adaptive bins. x: (..., H, W) -> (..., oh, ow) [, int64 flat indices]."""
     x = as_input(x)
-    xp = planes(x)
-    idx = adaptive_winners(xp, *adaptive_size(x.shape, output_size))
-    out = gather(xp, idx).reshape(x.shape[:-2] + idx.shape[1:])
-    return (out, idx.reshape(out.shape)) if as_bool(return_indices, "return_indices") else out
+    return_indices = as_bool(return_indices, "return_indices")
+    out, row, col = adaptive_search(planes(x), *adaptive_size(x.shape, output_size))
+    shape = x.shape[:-2] + out.shape[1:]
+    if return_indices:
+        return out.reshape(shape), flat_index(row, col, x.shape[-1]).reshape(shape)
+    return out.reshape(shape)
 
 
 def adaptive_max_pool2d_backward(grad_output, x, output_size):
@@ -84,10 +98,11 @@ def adaptive_max_pool2d_backward(grad_output, x, output_size):
     g = as_gradient(grad_output, x.shape[:-2] + (oh, ow))
     xp = planes(x)
     plane_cells = x.shape[-2] * x.shape[-1]
-    cells = adaptive_winners(xp, oh, ow) + (np.arange(len(xp)) * plane_cells)[:, None, None]
-    # bincount adds up cells that won several bins (in float64, then in the gradient's dtype)
-    gi = np.bincount(cells.ravel(), g.ravel(), len(xp) * plane_cells)
-    return gi.astype(result_dtype(g.dtype), copy=False).reshape(x.shape)
+    cells = flat_index(*adaptive_search(xp, oh, ow)[1:], x.shape[-1])  # the values are let go
+    cells += (np.arange(len(xp)) * plane_cells)[:, None, None]
+    gi = np.zeros(len(xp) * plane_cells, result_dtype(g.dtype))
+    np.add.at(gi, cells.ravel(), g.ravel())  # adds up cells that won several bins, in g's dtype
+    return gi.reshape(x.shape)
 
 
 def adaptive_avg_pool2d(x, output_size):

@@ -9,11 +9,13 @@ the max backward pass, :func:`adaptive_bins` places adaptive windows, and
 :func:`result_dtype` is the dtype rule of means and gradients. The rules themselves are
 written out, with examples, in docs/semantics.md; this module is their one implementation.
 """
-from functools import lru_cache
+import sys
 from math import ceil, prod
 from typing import NamedTuple
 
 import numpy as np
+
+from ._cache import cached
 
 PADDING_STRINGS = ("valid", "same")
 TIES = ("first", "last", "split", "all")  # how max pooling's backward pass treats tied cells
@@ -267,11 +269,14 @@ def as_array(x, name):
     """``x`` as a NumPy array, without losing anything on the way: a masked array with masked
     cells, or an object that does not convert (a tensor that needs gradients, ragged lists), is
     refused with a ``TypeError`` naming ``name``."""
-    if np.ma.is_masked(x):
-        raise TypeError(f"{name} is a masked array with masked cells, and pooling would ignore "
-                        f"the mask: pass {name}.filled(value) or {name}.data")
+    ma = sys.modules.get("numpy.ma")  # only loaded once somebody made a masked array
+    if ma is not None and isinstance(x, ma.MaskedArray):
+        if ma.is_masked(x):
+            raise TypeError(f"{name} is a masked array with masked cells, and pooling would "
+                            f"ignore the mask: pass {name}.filled(value) or {name}.data")
+        x = x.data
     try:
-        x = np.asarray(np.ma.getdata(x) if isinstance(x, np.ma.MaskedArray) else x)
+        x = np.asarray(x)
     except Exception as error:  # whatever the object raises, say which argument it was
         raise TypeError(f"{name} must be a numeric array, could not convert it "
                         f"({type(x).__name__}): {error}") from None
@@ -404,7 +409,7 @@ def counts_padding(padding, count_include_pad):
     return bool(count_include_pad) and not isinstance(padding, str)
 
 
-@lru_cache(maxsize=1024)  # cached: every average pooling call asks for it
+@cached(4 << 20)  # cached: every average pooling call asks for it
 def window_counts(rows, cols, include_pad):
     """Cells per window: a number, or an (oh, ow) int array (read-only) when border windows
     hold fewer. ``include_pad``: count padded cells too."""
