@@ -3,7 +3,7 @@
 ``functools.lru_cache`` bounds the number of entries, not their size: 256 tables of a few MB
 each would be GBs. :func:`cached` keeps at most ``max_bytes`` of results per function (the
 oldest used go first) and never keeps a result bigger than an eighth of that, so all caches
-together stay under :func:`cache_bytes`'s documented bound (docs/semantics.md, "Memory").
+together stay under :func:`cache_bytes`'s documented bound (docs/semantics.md, "Memory and threads").
 Safe from any thread: a lock guards each cache, and cached arrays are read-only.
 """
 import sys

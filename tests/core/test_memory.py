@@ -1,4 +1,4 @@
-"""Memory with a bound (docs/semantics.md, "Memory"): the peak of one call, its result included,
+"""Memory with a bound (docs/semantics.md, "Memory and threads"): the peak of one call, its result included,
 is at most 4 x (input + output bytes) + 1 MiB, on a cold start too; the caches stay small; and
 calls from many threads give what serial calls give."""
 import threading
