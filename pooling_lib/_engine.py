@@ -13,13 +13,17 @@ same. Private: the names here may change at any time.
 - tiny inputs: every window gathered at once from a cached index table (:func:`gather_max`,
   :func:`gather_mean`, :func:`gather_mean_backward`);
 - gradients scattered by flat cell index (:func:`scatter_by_cell`);
-- planes processed in cache-sized chunks (:func:`chunks`).
+- planes processed in cache-sized chunks (:func:`chunks`), large inputs on a few threads
+  (:func:`each_chunk`).
 
 Shapes: planes are ``(P, H, W)``; one axis is pooled at a time, ``axis`` 1 (rows) or 2
 (columns) of planes ``(P, A, B)``.
 """
 import itertools
 import math
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
@@ -29,6 +33,7 @@ from .geometry import lowest, result_dtype
 
 CHUNK_BYTES = 1 << 20  # planes are processed in chunks of about this many input bytes (L2)
 SMALL = 4096  # inputs of at most this many cells gather their windows in one go ...
+SMALL_MAX = 16384  # ... for max pooling, up to this many (measured: 1.7x quicker at 16 x 28 x 28)
 GATHERED = 8 * SMALL  # ... if all their windows hold at most this many cells together
 
 
@@ -82,7 +87,7 @@ def tap_dtype(pool):
     """The dtype of tap numbers ``0 .. pool - 1``."""
     # one byte per window up to 256 taps (two, then four beyond): the winner arrays are 8x
     # smaller than int64
-    return next(t for t in (np.uint8, np.uint16, np.uint32, np.uint64) if pool - 1 <= np.iinfo(t).max)
+    return np.uint8 if pool <= 1 << 8 else np.uint16 if pool <= 1 << 16 else np.uint32 if pool <= 1 << 32 else np.uint64
 
 
 @cached(4 << 20)  # cached: a few small NumPy calls per axis, asked for on every call
@@ -98,12 +103,46 @@ def first_valid_tap(rows, cols):
     return first_tap(rows, 1).astype(np.intp) * cols.pool + first_tap(cols, 2)
 
 
-def chunks(planes):
-    """Slices over the first axis of planes (P, A, B), each about ``CHUNK_BYTES``."""
+def chunks(planes, size=None):
+    """Slices over the first axis of planes (P, A, B), each about ``size`` bytes (default
+    :data:`CHUNK_BYTES`)."""
     # the second 1-D pass reads what the first wrote: on a chunk that fits in cache that read
     # comes from cache, not memory (planes are pooled independently: the same result)
-    step = max(1, CHUNK_BYTES // (planes.itemsize * planes.shape[1] * planes.shape[2]))
+    step = max(1, (size or CHUNK_BYTES) // (planes.itemsize * planes.shape[1] * planes.shape[2]))
     return [slice(s, s + step) for s in range(0, len(planes), step)]
+
+
+THREADS = min(4, os.cpu_count() or 1)  # threads that pool large inputs, chunks shared among them
+PARALLEL_BYTES = 4 << 20  # inputs from this size on are split over the threads; smaller: serial
+THREAD_CHUNK_BYTES = 4 << 20  # the largest chunk a thread takes at a time
+_pool = None  # made on first use, kept for the life of the process
+_pool_lock = threading.Lock()
+
+
+def each_chunk(planes, work):
+    """Run ``work(part)`` for every chunk of planes (P, A, B) (:func:`chunks`): on
+    :data:`THREADS` threads for inputs of :data:`PARALLEL_BYTES` or more, else one after another."""
+    # NumPy lets go of the GIL inside its array loops, so chunks pooled on two threads take about
+    # half the time on two cores. Each chunk writes only its own planes of the result, with the
+    # same operations in the same order as on one thread: the same bits, in any order of finishing.
+    if THREADS < 2 or len(planes) < 2 or planes.nbytes < PARALLEL_BYTES:
+        for part in chunks(planes):
+            work(part)
+        return
+    # threads take bigger chunks (measured: 2-4 MiB beat 1 MiB by 1.3-1.5x on two threads): fewer
+    # hand-overs of the GIL between the many small NumPy calls of a chunk
+    size = min(THREAD_CHUNK_BYTES, max(CHUNK_BYTES, planes.nbytes // THREADS))
+    for _ in thread_pool().map(work, chunks(planes, size)):  # re-raises any chunk's error
+        pass
+
+
+def thread_pool():
+    """The engine's own pool of :data:`THREADS` threads."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers != THREADS:
+            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="pooling_lib")
+        return _pool
 
 
 # --- the running maximum of fast.search_1d ----------------------------------------------------
@@ -296,12 +335,13 @@ def window_table(rows, cols, n_planes):
     return table
 
 
-def small_table(array, plane_cells, rows, cols):
+def small_table(array, plane_cells, rows, cols, small=None):
     """The :class:`Table` for ``array`` (an input, or a gradient of the output) of planes of
-    ``plane_cells`` cells, or None when the gather route does not apply (``array`` over
-    :data:`SMALL` cells, windows of more than :data:`GATHERED` cells in all, or padding taps)."""
+    ``plane_cells`` cells, or None when the gather route does not apply (``array`` over ``small``
+    cells (default :data:`SMALL`), windows of more than :data:`GATHERED` cells in all, or
+    padding taps)."""
     windows = array.size // plane_cells * rows.out * cols.out
-    if array.size > SMALL or windows * rows.pool * cols.pool > GATHERED:  # big pools: a big table
+    if array.size > (SMALL if small is None else small) or windows * rows.pool * cols.pool > GATHERED:  # big pools: a big table
         return None
     return window_table(rows, cols, array.size // plane_cells)
 
@@ -340,7 +380,9 @@ def search_small(x, table, ties):
 def gather_max(x, rows, cols, ties):
     """``fast.max_search`` for tiny inputs: out (..., oh, ow) and :class:`Winners` with ``cells``,
     or None where this route does not apply (``ties`` "split"/"all" need the separable form)."""
-    table = small_table(x, rows.size * cols.size, rows, cols) if ties in ("first", "last") else None
+    table = None
+    if ties in ("first", "last"):
+        table = small_table(x, rows.size * cols.size, rows, cols, SMALL_MAX)
     if table is None:
         return None
     out, cells = search_small(x, table, ties)

@@ -71,9 +71,12 @@ def separable_max(x, rows, cols, ties):
     out = np.empty((len(xp), rows.out, cols.out), x.dtype)
     row_arg = np.empty(out.shape, _engine.tap_dtype(rows.pool))
     col_arg = np.empty((len(xp), rows.size, cols.out), _engine.tap_dtype(cols.pool))
-    for part in _engine.chunks(xp):  # a few planes at a time
+
+    def work(part):  # a few planes at a time
         along_rows, col_arg[part] = search_1d(xp[part], cols, 2, ties)     # (p, H, ow)
         out[part], row_arg[part] = search_1d(along_rows, rows, 1, ties)    # (p, oh, ow)
+
+    _engine.each_chunk(xp, work)
     return out.reshape(x.shape[:-2] + out.shape[1:]), Winners(row_arg=row_arg, col_arg=col_arg)
 
 
@@ -114,10 +117,13 @@ def separable_route(grad, winners, rows, cols, in_shape):
     grad: (..., oh, ow), winners with row_arg and col_arg -> (*in_shape) = (..., H, W)."""
     dtype = result_dtype(grad.dtype)
     grad, gi = planes(grad), np.empty((len(winners.row_arg), rows.size, cols.size), dtype)
-    for part in _engine.chunks(gi):  # a few planes at a time
+
+    def work(part):  # a few planes at a time
         along_rows = route_1d(grad[part].astype(dtype, copy=False), winners.row_arg[part],
                               rows, 1, rows.size)                                      # (p, H, ow)
         route_1d(along_rows, winners.col_arg[part], cols, 2, cols.size, out=gi[part])  # (p, H, W)
+
+    _engine.each_chunk(gi, work)
     return gi.reshape(in_shape)
 
 
@@ -198,8 +204,8 @@ def separable_mean(x, rows, cols, divisor, dtype):
     x: (..., H, W) -> (..., oh, ow) in ``dtype``."""
     xp, adds = planes(x), sum_dtype(dtype)
     total = np.empty((len(xp), rows.out, cols.out), adds)
-    for part in _engine.chunks(xp):  # a few planes at a time
-        sum_1d(sum_1d(xp[part], cols, 2, adds), rows, 1, adds, out=total[part])
+    _engine.each_chunk(xp, lambda part:  # a few planes at a time
+                       sum_1d(sum_1d(xp[part], cols, 2, adds), rows, 1, adds, out=total[part]))
     total /= divisor
     return total.astype(dtype, copy=False).reshape(x.shape[:-2] + total.shape[1:])
 
@@ -217,9 +223,9 @@ def separable_spread(grad, rows, cols, divisor, in_shape):
     adds = sum_dtype(dtype)  # float16 shares add up in float32
     g = planes((grad.astype(adds, copy=False) / divisor).astype(adds, copy=False))
     gi = np.empty((len(g), rows.size, cols.size), adds)
-    for part in _engine.chunks(gi):  # a few planes at a time
-        # columns first: the strided column pass works on the smaller array
-        spread_1d(spread_1d(g[part], cols, 2, cols.size), rows, 1, rows.size, out=gi[part])
+    # a few planes at a time; columns first: the strided column pass works on the smaller array
+    _engine.each_chunk(gi, lambda part: spread_1d(spread_1d(g[part], cols, 2, cols.size), rows, 1,
+                                                  rows.size, out=gi[part]))
     return gi.astype(dtype, copy=False).reshape(in_shape)
 
 

@@ -51,9 +51,11 @@ class Axis(NamedTuple):
 
     def taps(self):
         """The taps ``k`` that fall inside the input in at least one window (a ``range``)."""
-        ends = np.array([0, self.out - 1]) * self.stride - self.pad_before  # first and last window
-        first, last = self.tap_range(ends, 0, self.size)
-        return range(int(first[1]), int(last[0]) + 1)  # taps move left as windows move right
+        first_start, last_start = -self.pad_before, (self.out - 1) * self.stride - self.pad_before
+        # taps move left as windows move right: the last window reaches the input first
+        first = max(0, -(last_start // self.dilation))
+        last = min(self.pool - 1, (self.size - 1 - first_start) // self.dilation)
+        return range(first, last + 1)
 
     def valid_range(self, k):
         """Windows ``[lo, hi)`` whose tap ``k`` lies inside the input, and that tap's first cell."""

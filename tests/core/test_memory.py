@@ -13,8 +13,13 @@ from pooling_lib import _cache, geometry
 MiB = 1 << 20
 
 
+def pieces(result):
+    """A function's result as a tuple of arrays."""
+    return result if isinstance(result, tuple) else (result,)
+
+
 def nbytes(result):
-    return sum(a.nbytes for a in (result if isinstance(result, tuple) else (result,)))
+    return sum(a.nbytes for a in pieces(result))
 
 
 def peak_of(call, *args):
@@ -145,3 +150,48 @@ def test_functions_called_from_eight_threads_give_the_serial_results():
         thread.join()
     assert not errors, errors[0]
     assert len(results) == len(work)
+
+
+THREADED = [
+    lambda x: pl.max_pool2d(x, 3, 2, 1, return_indices=True),
+    lambda x: pl.max_pool2d_backward((np.arange(pl.max_pool2d(x, 3, 1).size) % 7).reshape(
+        pl.max_pool2d(x, 3, 1).shape).astype(x.dtype), x, 3, 1),
+    lambda x: pl.avg_pool2d(x, 3, 2, 1),
+    lambda x: pl.avg_pool2d_backward(pl.avg_pool2d(x, 2, 1), x.shape, 2, 1),
+    lambda x: (lambda layer: (layer.forward(x), layer.backward(x[..., :15, :15] * 0 + 1))[1])(pl.MaxPool(2, 2)),
+]
+
+
+@pytest.mark.parametrize("threads", [2, 3, 4])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int32])
+def test_pooling_on_the_engines_threads_gives_the_same_bits_as_on_one(monkeypatch, threads, dtype):
+    from pooling_lib import _engine
+    x = np.random.default_rng(3).integers(-50, 50, (3, 7, 30, 30)).astype(dtype) / 7
+    x = x.astype(dtype)
+    monkeypatch.setattr(_engine, "THREADS", 1)
+    serial = [call(x) for call in THREADED]
+    monkeypatch.setattr(_engine, "THREADS", threads)
+    monkeypatch.setattr(_engine, "PARALLEL_BYTES", 0)      # every input goes to the threads ...
+    monkeypatch.setattr(_engine, "CHUNK_BYTES", 3000)      # ... in many small chunks
+    monkeypatch.setattr(_engine, "THREAD_CHUNK_BYTES", 3000)
+    used = []
+    real_pool = _engine.thread_pool
+    monkeypatch.setattr(_engine, "thread_pool", lambda: used.append(1) or real_pool())
+    for call, expected in zip(THREADED, serial):
+        for got, want in zip(pieces(call(x)), pieces(expected)):
+            assert got.dtype == want.dtype
+            np.testing.assert_array_equal(got, want)
+    assert len(used) >= len(THREADED)
+
+
+def test_small_inputs_stay_on_the_calling_thread(monkeypatch):
+    from pooling_lib import _engine
+
+    def no_threads():
+        raise AssertionError("a small input went to the thread pool")
+    monkeypatch.setattr(_engine, "thread_pool", no_threads)
+    x = np.random.default_rng(4).standard_normal((4, 16, 40, 40)).astype(np.float32)  # 400 KB
+    layer = pl.MaxPool(3, 2)
+    layer.backward(np.ones_like(layer.forward(x)))
+    pl.avg_pool2d_backward(pl.avg_pool2d(x, 2), x.shape, 2)
+    assert x.nbytes < _engine.PARALLEL_BYTES

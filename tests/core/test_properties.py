@@ -13,6 +13,7 @@ def path(request, monkeypatch):
     """Run a test through both code paths of the fast functions."""
     if request.param == "separable path":
         monkeypatch.setattr(_engine, "SMALL", -1)
+        monkeypatch.setattr(_engine, "SMALL_MAX", -1)
         monkeypatch.setattr(_engine, "CHUNK_BYTES", 64)  # several chunks even for tiny inputs
     return request.param
 
