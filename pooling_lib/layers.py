@@ -104,7 +104,8 @@ class Pool(Layer):
 
 
 class MaxPool(Pool):
-    """Max pooling layer. forward: (..., H, W) -> (..., oh, ow); backward: the reverse."""
+    """Max pooling layer. forward: (..., H, W) -> (..., oh, ow); backward: the reverse.
+    One layer per thread: it remembers its last forward pass (see :class:`Pool`)."""
 
     def __init__(self, pool_size, stride=None, padding=0, dilation=1, ceil_mode=False,
                  ties="first"):
@@ -133,7 +134,8 @@ class MaxPool(Pool):
 
 
 class AvgPool(Pool):
-    """Average pooling layer. forward: (..., H, W) -> (..., oh, ow); backward: the reverse."""
+    """Average pooling layer. forward: (..., H, W) -> (..., oh, ow); backward: the reverse.
+    One layer per thread: it remembers its last forward pass (see :class:`Pool`)."""
 
     def __init__(self, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
