@@ -416,6 +416,8 @@ def gather_mean(x, rows, cols, divisor, dtype):
 def gather_mean_backward(grad, rows, cols, divisor, in_shape):
     """``fast.avg_backward`` for tiny inputs: grad (..., oh, ow) -> (*in_shape), or None where this
     route does not apply."""
+    if math.prod(in_shape) > SMALL:  # a small gradient of a big input: the separable way is quicker
+        return None
     table = small_table(grad, rows.out * cols.out, rows, cols)
     if table is None:
         return None
