@@ -8,15 +8,18 @@ Run from the repository root:
 
 Prints medians in microseconds for the forward pass and for forward + backward (through the
 layers' forward/backward), and ratios taken within this one run. The loop version is timed on
-one sample of the batch and multiplied by N (it would take minutes otherwise). PyTorch runs on
-one thread with its default NCHW layout. The layers and the timing live in
+one sample of the batch and multiplied by N (it would take minutes otherwise), and left out
+("nan") for the largest configs. PyTorch runs with its default NCHW layout, on one thread in the
+first table; the second table puts pooling_lib against PyTorch on one thread and on all of its
+threads, with pooling_lib's peak memory (tracemalloc, results included) in MB and as a multiple
+of the input and output bytes. The layers and the timing live in
 ``pooling_lib.course.benchmark``, which notebook 06 uses too.
 """
 import argparse
 
 import numpy as np
 
-from pooling_lib.course.benchmark import HEADER, compare, format_rows
+from pooling_lib.course.benchmark import HEADER, compare, format_rows, format_threads_table, torch_threads
 
 CONFIGS = [  # N, C, H, W, pool, stride
     (1, 1, 8, 8, 2, 2),
@@ -25,6 +28,8 @@ CONFIGS = [  # N, C, H, W, pool, stride
     (32, 32, 32, 32, 3, 2),
     (8, 64, 112, 112, 3, 2),
     (32, 32, 32, 32, 3, 1),
+    (1, 1, 2048, 2048, 3, 2),
+    (64, 64, 56, 56, 3, 2),
 ]
 
 
@@ -41,9 +46,14 @@ def main(argv=None):
           "ratios: ours/torch (below 1: faster than PyTorch), loop/ours (speed-up over the loop)")
     print(HEADER)
     print("-" * len(HEADER))
+    rows = []
     for config in configs:  # print as we go: the big configs take a while
-        rows = compare([config], ("max", "avg"), (np.float32, np.float64), budget)
-        print("\n".join(format_rows(rows)), flush=True)
+        rows += compare([config], ("max", "avg"), (np.float32, np.float64), budget)
+        print("\n".join(format_rows(rows[-8:])), flush=True)
+    threads = torch_threads()
+    print(f"\npooling_lib against PyTorch on 1 thread and on all its {threads} threads" if threads
+          else "\nPyTorch is not installed here (its columns are nan)", "; pooling_lib's peak memory", sep="")
+    print(format_threads_table(rows))
 
 
 if __name__ == "__main__":

@@ -317,6 +317,7 @@ class Table(NamedTuple):
     index: np.ndarray     # (P * oh * ow, kh * kw): tap k of window w, row-major taps
     flat: np.ndarray      # the same, flattened
     starts: np.ndarray    # (P * oh * ow,): where each window's row starts in ``flat``
+    by_tap: np.ndarray    # index transposed, (kh * kw, P * oh * ow): each tap's cells side by side
 
 
 @cached(16 << 20)  # cached: building it costs more than the gather it serves
@@ -329,7 +330,8 @@ def window_table(rows, cols, n_planes):
     index = h[:, None, :, None] * cols.size + w[None, :, None, :]      # (oh, ow, kh, kw)
     index = np.arange(n_planes)[:, None, None, None, None] * (rows.size * cols.size) + index
     index = index.reshape(-1, rows.pool * cols.pool)
-    table = Table(index, index.ravel(), np.arange(len(index)) * index.shape[1])
+    table = Table(index, index.ravel(), np.arange(len(index)) * index.shape[1],
+                  np.ascontiguousarray(index.T))
     for array in table:
         array.flags.writeable = False
     return table
@@ -358,23 +360,45 @@ def first_max(block):
     return last_nan(block, arg) if block.dtype.kind == "f" else arg
 
 
+TAP_LOOP = 16  # windows of at most this many taps are searched tap by tap, bigger ones by argmax
+
+
 def search_small(x, table, ties):
     """Max pooling of a small input by gathering all windows at once.
     x: (P, H, W), table: from :func:`window_table` -> out (P * L,), cells (P * L,)."""
-    windows = x.ravel()[table.index]  # (P * L, K)
+    taps = table.index.shape[1]
+    if taps > TAP_LOOP:
+        arg = argmax_rows(x.ravel()[table.index], ties)
+    else:
+        # each tap's cells side by side, (K, P * L): a running maximum over K rows is quicker than
+        # an argmax along K-long rows (NumPy does those one row at a time)
+        by_tap = x.ravel()[table.by_tap]
+        best, arg = by_tap[0].copy(), np.zeros(len(table.starts), tap_dtype(taps))
+        beats = np.greater_equal if ties == "last" else np.greater  # on a tie, does tap k win?
+        for k in range(1, taps):
+            mark_winners(arg, beats(by_tap[k], best), k)
+            np.maximum(best, by_tap[k], out=best)
+        # a NaN carries on through np.maximum, and best.dot(best) is NaN exactly then (squares
+        # cannot cancel): one call to see whether the last NaN of some window must win
+        if x.dtype.kind == "f" and np.isnan(best.dot(best)):
+            for k in range(taps):
+                mark_winners(arg, np.isnan(by_tap[k]), k)
+    cells = table.flat[table.starts + arg]
+    return x.ravel()[cells], cells  # the value of the winning cell (its sign too, for a zero)
+
+
+def argmax_rows(windows, ties):
+    """The winning tap of every window of windows (M, K): first maximum (``"last"``: the last),
+    the last NaN."""
     if ties == "last":  # argmax of the reversed rows finds the last maximum, counted from the end
         arg = windows.shape[1] - 1 - windows[:, ::-1].argmax(axis=1)
     else:
         arg = windows.argmax(axis=1)
-    at = table.starts + arg  # the winners' places in windows.ravel()
-    out = windows.ravel()[at]
-    if x.dtype.kind == "f":
-        # argmax already stops at the first NaN; the last NaN needs a second look only when out
-        # holds a NaN, and out.dot(out) is NaN exactly then (squares cannot cancel), in one call
-        square = out.dot(out)
-        if square != square:
-            at = table.starts + last_nan(windows, arg)
-    return out, table.flat[at]
+    if windows.dtype.kind == "f":
+        out = windows[np.arange(len(windows)), arg]
+        if np.isnan(out.dot(out)):  # argmax stops at the first NaN: the last one must win
+            arg = last_nan(windows, arg)
+    return arg
 
 
 def gather_max(x, rows, cols, ties):

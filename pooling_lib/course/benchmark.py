@@ -6,11 +6,14 @@ Notebook 06 and ``benchmarks/bench_pooling.py`` share this module. Every way is 
 :func:`compare` times them on configs ``(N, C, H, W, pool, stride)`` and returns one row per
 config, mode, dtype and pass; :func:`format_table` prints rows, :func:`plot_timings` draws them
 on a log scale. Timings change from run to run: compare them within one run only.
-PyTorch is used when ``import torch`` works (on one thread); it is never required.
+PyTorch is used when ``import torch`` works, on one thread and on all of its threads (its
+default); it is never required. Each row also has the peak memory of pooling_lib's pass
+(:func:`peak_bytes`), which :func:`format_threads_table` shows next to the thread timings.
 """
 import statistics
 import time
 import timeit
+import tracemalloc
 from itertools import product
 
 import numpy as np
@@ -89,16 +92,35 @@ def output_shape(H, W, pool, stride):
     return rows.out, cols.out
 
 
-def torch_layer(mode, pool, stride):
-    """``(layer, numpy-to-tensor)`` for PyTorch's pooling on one thread, or None without torch."""
+TORCH_THREADS = []  # PyTorch's own thread count, read once before we change it
+
+
+def torch_threads():
+    """PyTorch's default number of threads (all the cores it uses), or None without torch."""
     try:
         import torch
     except ImportError:
         return None
-    torch.set_num_threads(1)
+    if not TORCH_THREADS:
+        TORCH_THREADS.append(torch.get_num_threads())
+    return TORCH_THREADS[0]
+
+
+def torch_layer(mode, pool, stride, threads=1):
+    """``(layer, numpy-to-tensor)`` for PyTorch's pooling on ``threads`` threads (None: all of
+    them), or None without torch. The thread count is set when the layer is timed."""
+    default = torch_threads()
+    if default is None:
+        return None
+    import torch
+    threads = threads or default
+    torch.set_num_threads(threads)
     fn = getattr(torch.nn.functional, TORCH_FUNCTIONS[mode])
 
     class TorchPool:
+        def prepare(self):
+            torch.set_num_threads(threads)
+
         def forward(self, x):
             self.input = torch.from_numpy(x).requires_grad_()
             self.output = fn(self.input, pool, stride)
@@ -148,6 +170,7 @@ def median_time(fn, budget, runs=3):
 def measure(name, layer, x, grad, budget, scale=1, runs=3):
     """(name, forward seconds, forward + backward seconds) of a layer on x, times ``scale``."""
     forward = getattr(layer, "forward_only", layer.forward)
+    getattr(layer, "prepare", lambda: None)()  # e.g. PyTorch's thread count
 
     def forward_backward():
         layer.forward(x)
@@ -169,38 +192,62 @@ def window_steps(x, pool, stride, number=2000):
             for code in ("x[n, c, i*s:i*s + k, j*s:j*s + k]", "np.max(window)", "out[n, c, i, j] = m")}
 
 
+LOOP_WINDOWS = 200_000  # the loop is left out above this many windows a sample (over 10 s a run)
+
+
+def peak_bytes(layer, x, grad):
+    """Peak bytes traced (``tracemalloc``) during ``layer.forward(x)``, and during a forward then
+    a backward pass: ``(forward, fwd+bwd)``, the results included."""
+    peaks = []
+    for backward in (False, True):
+        tracemalloc.start()
+        try:
+            layer.forward(x)
+            if backward:
+                layer.backward(grad, None)
+            peaks.append(tracemalloc.get_traced_memory()[1])
+        finally:
+            tracemalloc.stop()
+    return tuple(peaks)
+
+
 def run(config, mode, dtype, budget, runs=3):
     """``[(method, forward s, fwd+bwd s), ...]`` for one config, each a median of at least
-    ``runs`` runs. The loop is timed on one sample of the batch and multiplied by N (its cost
-    grows exactly with N; it would take minutes)."""
+    ``runs`` runs, and pooling_lib's :func:`peak_bytes` as method ``"peak"``. The loop is timed
+    on one sample of the batch and multiplied by N (its cost grows exactly with N; it would take
+    minutes), and left out above :data:`LOOP_WINDOWS` windows a sample. PyTorch: ``"torch"`` on one thread, ``"torch_all"`` on all of its threads."""
     N, C, H, W, pool, stride = config
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
     grad = rng.standard_normal((N, C) + output_shape(H, W, pool, stride)).astype(dtype)
     layer = {method: make(pool, stride) for method, make in LAYERS[mode].items()}
     times = [measure("pooling_lib", layer["pooling_lib"], x, grad, budget, runs=runs),
-             measure("im2col", layer["im2col"], x, grad, budget, runs=runs),
-             measure("loop", layer["loop"], x[:1], grad[:1], min(budget, 0.5), scale=N, runs=runs)]
-    torch = torch_layer(mode, pool, stride)
-    if torch is not None:
-        layer, to_tensor = torch
-        times.append(measure("torch", layer, x, to_tensor(grad), budget, runs=runs))
-    return times
+             measure("im2col", layer["im2col"], x, grad, budget, runs=runs)]
+    if grad[:1].size <= LOOP_WINDOWS:
+        times.append(measure("loop", layer["loop"], x[:1], grad[:1], min(budget, 0.5), scale=N, runs=runs))
+    for name, threads in (("torch", 1), ("torch_all", None)):
+        torch = torch_layer(mode, pool, stride, threads)
+        if torch is not None:
+            torch_pool, to_tensor = torch
+            times.append(measure(name, torch_pool, x, to_tensor(grad), budget, runs=runs))
+    return times + [("peak", *peak_bytes(layer["pooling_lib"], x, grad))]
 
 
 def compare(configs, modes=("max",), dtypes=(np.float64,), budget=0.05, runs=3):
     """Time every method on every config ``(N, C, H, W, pool, stride)``, mode and dtype.
 
     Returns a list of dicts, two per (config, mode, dtype) — pass ``"forward"`` then
-    ``"fwd+bwd"`` — with keys ``config, mode, dtype, pass`` and one per method in
-    :data:`METHODS`: median seconds, or None for a method that cannot run here (torch).
+    ``"fwd+bwd"`` — with keys ``config, mode, dtype, pass``, one per method in :data:`METHODS`
+    and ``"torch_all"`` (PyTorch on all its threads): median seconds, or None for a method that
+    cannot run here (torch); and ``"peak"``, pooling_lib's peak bytes in that pass.
     Each median takes at least ``runs`` runs and about ``budget`` seconds."""
     rows = []
     for config, mode, dtype in product(map(tuple, configs), modes, dtypes):
         times = {name: (f, b) for name, f, b in run(config, mode, dtype, budget, runs)}
         for p, label in enumerate(PASSES):
             rows.append({"config": config, "mode": mode, "dtype": np.dtype(dtype).name,
-                         "pass": label, **{m: times[m][p] if m in times else None for m in METHODS}})
+                         "pass": label, **{m: times[m][p] if m in times else None
+                                           for m in (*METHODS, "torch_all", "peak")}})
     return rows
 
 
@@ -227,6 +274,31 @@ def format_rows(rows):
 def format_table(rows):
     """The whole table as text: header, rule, one line per row."""
     return "\n".join([HEADER, "-" * len(HEADER), *format_rows(rows)])
+
+
+def array_bytes(row):
+    """Bytes of the input and output of a row's config and dtype."""
+    N, C, H, W, pool, stride = row["config"]
+    return np.dtype(row["dtype"]).itemsize * N * C * (H * W + np.prod(output_shape(H, W, pool, stride)))
+
+
+THREADS_HEADER = (f"{'N,C,H,W,pool,stride':<24}{'mode':<5}{'dtype':<8}{'pass':<9}{'ours µs':>10}"
+                  f"{'torch×1 µs':>12}{'torch×all µs':>14}{'ours/×1':>9}{'ours/×all':>11}"
+                  f"{'peak MB':>9}{'peak/(in+out)':>15}")
+
+
+def format_threads_table(rows):
+    """pooling_lib against PyTorch on one thread and on all of its threads, and pooling_lib's
+    peak memory, as text: header, rule, one line per row (times in µs, ratios of this run)."""
+    nan = float("nan")
+    lines = [THREADS_HEADER, "-" * len(THREADS_HEADER)]
+    for r in rows:
+        t = {m: r[m] * 1e6 if r[m] is not None else nan for m in ("pooling_lib", "torch", "torch_all")}
+        lines.append(f"{','.join(map(str, r['config'])):<24}{r['mode']:<5}{r['dtype']:<8}"
+                     f"{r['pass']:<9}{t['pooling_lib']:>10.1f}{t['torch']:>12.1f}{t['torch_all']:>14.1f}"
+                     f"{t['pooling_lib'] / t['torch']:>9.2f}{t['pooling_lib'] / t['torch_all']:>11.2f}"
+                     f"{r['peak'] / 2**20:>9.3g}{r['peak'] / array_bytes(r):>15.2f}")
+    return "\n".join(lines)
 
 
 def format_time(seconds):

@@ -16,7 +16,7 @@ from pooling_lib.course import benchmark as B  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIGS = [(2, 2, 8, 8, 2, 2), (1, 3, 7, 9, 3, 2)]
-COLUMNS = {"config", "mode", "dtype", "pass", *B.METHODS}
+COLUMNS = {"config", "mode", "dtype", "pass", *B.METHODS, "torch_all", "peak"}
 
 
 @pytest.fixture
@@ -73,7 +73,10 @@ def test_compare_returns_every_config_mode_dtype_and_pass(no_torch):
         (c, m, p) for c in CONFIGS for m in ("max", "avg") for p in B.PASSES]
     for row in rows:
         assert set(row) == COLUMNS and row["dtype"] == "float32" and row["torch"] is None
+        assert row["torch_all"] is None
         assert all(row[m] > 0 for m in ("pooling_lib", "im2col", "loop"))
+        assert row["peak"] >= B.array_bytes(row) / 2       # at least its output, at most the bound
+        assert row["peak"] <= 4 * B.array_bytes(row) + 2**20
     table = B.format_table(rows).splitlines()
     assert table[0] == B.HEADER and len(table) == 2 + len(rows)
     assert table[2].split()[:4] == ["2,2,8,8,2,2", "max", "float32", "forward"]
@@ -98,11 +101,37 @@ def test_cli_prints_the_table(capsys, no_torch):
     assert lines[1].split() == ["N,C,H,W,pool,stride", "mode", "dtype", "pass", "ours", "µs",
                                 "im2col", "µs", "loop", "µs", "torch", "µs", "ours/torch",
                                 "loop/ours"]
-    body = [line.split() for line in lines[3:]]
-    assert len(body) == 8                              # max/avg × float32/float64 × 2 passes
+    body = [line.split() for line in lines[3:11]]     # max/avg × float32/float64 × 2 passes
     assert {(b[1], b[2], b[3]) for b in body} == {(m, d, p) for m in ("max", "avg")
                                                   for d in ("float32", "float64") for p in B.PASSES}
     assert all(b[0] == "1,1,8,8,2,2" and b[7] == "nan" and float(b[4]) > 0 for b in body)
+    threads = lines[11:]
+    assert threads[0] == "" and threads[1] == "PyTorch is not installed here (its columns are nan); pooling_lib's peak memory"
+    assert threads[2] == B.THREADS_HEADER and len(threads) == 4 + len(body)
+    for line, first in zip(threads[4:], body):
+        cells = line.split()
+        assert cells[:5] == first[:5] and cells[5:9] == ["nan"] * 4   # the same times as table 1
+        assert float(cells[9]) > 0 and float(cells[10]) > 0
+
+
+def test_peak_bytes_sees_what_a_pass_allocates():
+    class Allocates:
+        def forward(self, x):
+            self.kept = np.ones(1 << 20, np.uint8)          # 1 MiB, kept by the layer
+            return x
+
+        def backward(self, grad, learning_rate=None):
+            np.ones(3 << 20, np.uint8)                       # 3 MiB for a moment
+            return grad
+    forward, both = B.peak_bytes(Allocates(), None, None)
+    assert 1 << 20 <= forward < (1 << 20) + 50_000
+    assert (4 << 20) <= both < (4 << 20) + 100_000          # the kept MiB, then 3 more at once
+
+
+def test_the_loop_is_left_out_of_huge_configs(no_torch, monkeypatch):
+    monkeypatch.setattr(B, "LOOP_WINDOWS", 10)
+    rows = B.compare([(1, 1, 8, 8, 2, 2)], budget=0.001, runs=1)  # 16 windows
+    assert all(r["loop"] is None and r["pooling_lib"] > 0 for r in rows)
 
 
 def test_speed_explorer_times_again_on_every_change(no_torch):
