@@ -29,7 +29,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._cache import cached
-from .geometry import lowest, result_dtype
+from .geometry import lowest, planes, result_dtype
 
 CHUNK_BYTES = 1 << 20  # planes are processed in chunks of about this many input bytes (L2)
 SMALL = 4096  # inputs of at most this many cells gather their windows in one go ...
@@ -125,7 +125,7 @@ def each_chunk(planes, work):
     # NumPy lets go of the GIL inside its array loops, so chunks pooled on two threads take about
     # half the time on two cores. Each chunk writes only its own planes of the result, with the
     # same operations in the same order as on one thread: the same bits, in any order of finishing.
-    if THREADS < 2 or len(planes) < 2 or planes.nbytes < PARALLEL_BYTES:
+    if len(planes) < 2 or not threaded(planes.nbytes):
         for part in chunks(planes):
             work(part)
         return
@@ -134,6 +134,27 @@ def each_chunk(planes, work):
     size = min(THREAD_CHUNK_BYTES, max(CHUNK_BYTES, planes.nbytes // THREADS))
     for _ in thread_pool().map(work, chunks(planes, size)):  # re-raises any chunk's error
         pass
+
+
+def separable(planes, first, second):
+    """Run a pooling that goes one axis at a time over planes (P, A, B): ``first`` and ``second``
+    are ``(run, axis, length)``, ``run(index)`` doing its pass for the cells ``index`` of its
+    arrays. Many planes: both passes chunk by chunk (:func:`each_chunk`; the second reads what
+    the first wrote while it is in cache). A few large planes: each pass split across the axis it
+    does not pool (``axis``, of ``length``), on the threads."""
+    if len(planes) >= 2 * THREADS or not threaded(planes.nbytes):
+        each_chunk(planes, lambda part: [run((part,)) for run, _, _ in (first, second)])
+        return
+    for run, axis, length in (first, second):  # each line (or column) on its own: same bits
+        step = -(-length // THREADS)
+        parts = [(slice(None),) * axis + (slice(start, start + step),) for start in range(0, length, step)]
+        for _ in thread_pool().map(run, parts):
+            pass
+
+
+def threaded(nbytes):
+    """Is an array of ``nbytes`` big enough to be pooled on several threads?"""
+    return THREADS > 1 and nbytes >= PARALLEL_BYTES
 
 
 def thread_pool():
@@ -292,13 +313,9 @@ def scatter_by_cell(grad, winners, rows, cols, in_shape):
     """Gradient of max pooling by flat cell index: grad (..., oh, ow) -> (*in_shape), or None
     where routing tap by tap (``fast.separable_route``) is the quicker way."""
     dtype = result_dtype(grad.dtype)
-    if winners.cells is None and dtype == np.float64 and sparse_overlap(rows) and sparse_overlap(cols):
-        # overlapping windows far apart: scattering into the float64 result by flat index
-        # (bincount adds up repeats) measured faster than routing tap by tap
-        P = len(winners.row_arg)
-        cells = flat_indices(winners, rows, cols) + (np.arange(P) * (rows.size * cols.size))[:, None, None]
-        winners = Winners(cells=cells.reshape(-1))
     if winners.cells is None:
+        if dtype == np.float64 and sparse_overlap(rows) and sparse_overlap(cols):
+            return scatter_by_plane(planes(grad), winners, rows, cols).reshape(in_shape)
         return None
     if windows_overlap(rows, cols):  # bincount adds up cells that won several windows
         gi = np.bincount(winners.cells, grad.ravel(), math.prod(in_shape)).astype(dtype, copy=False)
@@ -306,6 +323,23 @@ def scatter_by_cell(grad, winners, rows, cols, in_shape):
         gi = np.zeros(math.prod(in_shape), dtype)
         gi[winners.cells] = grad.ravel()
     return gi.reshape(in_shape)
+
+
+def scatter_by_plane(grad, winners, rows, cols):
+    """:func:`scatter_by_cell` for the separable winners, chunk by chunk of planes:
+    grad (P, oh, ow) float64 -> (P, H, W) float64."""
+    # overlapping windows far apart: scattering into the float64 result by flat index (bincount
+    # adds up repeats) measured faster than routing tap by tap, and chunks go to the threads
+    gi = np.empty((len(grad), rows.size, cols.size), np.float64)
+
+    def work(part):
+        cells = flat_indices(Winners(row_arg=winners.row_arg[part], col_arg=winners.col_arg[part]),
+                             rows, cols)
+        cells += (np.arange(len(cells)) * (rows.size * cols.size))[:, None, None]
+        gi[part] = np.bincount(cells.ravel(), grad[part].ravel(), gi[part].size).reshape(gi[part].shape)
+
+    each_chunk(gi, work)
+    return gi
 
 
 # --- tiny inputs: every window gathered at once ------------------------------------------------

@@ -4,9 +4,11 @@ Adaptive pooling to ``out`` bins along an axis of length ``L``: bin ``i`` covers
 ``[floor(i * L / out), ceil((i + 1) * L / out))``. Global pooling is adaptive pooling to 1 x 1.
 Max follows the same rules as ``max_pool2d``: first maximum on ties, the last NaN wins.
 
-Like ``pooling_lib.fast``, it goes one axis at a time (along the rows, then down the columns)
-and tap by tap: tap ``t`` of every bin at once, for ``t`` up to the widest bin. So there is no
-loop over bins, and the memory needed is a few arrays of the output's size.
+Bins side by side of one size are max or average pooling with that pool, done by
+``pooling_lib.fast``. Other bins go one axis at a time (along the rows, then down the columns),
+either bin by bin (one slice each) or tap by tap (tap ``t`` of every bin at once, for ``t`` up
+to the widest bin), whichever loop is shorter: time and memory grow with the input and output,
+not with their product.
 
 Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the leading axes.
 """
@@ -16,7 +18,7 @@ from . import fast
 from ._engine import tap_dtype
 from .geometry import bins  # noqa: F401  (notebook 05 imports it from here)
 from .geometry import (adaptive_size, as_bool, as_gradient, as_input, as_pair, as_shape, bin_edges,
-                       check_result, flat_planes, lowest, of_kind, planes, result_dtype, sum_dtype)
+                       check_result, flat_planes, of_kind, planes, result_dtype, sum_dtype)
 
 
 def bin_taps(starts, stops):
@@ -35,7 +37,7 @@ def few_bins(starts, stops):
 
 def bin_max(a, size, out):
     """Maxima of the ``out`` bins along the last axis of a (..., size): values (..., out) and the
-    winning cell of each bin (first maximum, the last NaN), in the smallest unsigned dtype."""
+    winning cell of each bin (first maximum, the last NaN), as unsigned ints."""
     if size % out == 0:  # bins side by side, all of one width: one reduction
         best, arg = block_max(a.reshape(a.shape[:-1] + (out, size // out)))
         arg += np.arange(out) * (size // out)  # the bin's first cell + the place in the bin

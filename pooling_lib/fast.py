@@ -71,12 +71,15 @@ def separable_max(x, rows, cols, ties):
     out = np.empty((len(xp), rows.out, cols.out), x.dtype)
     row_arg = np.empty(out.shape, _engine.tap_dtype(rows.pool))
     col_arg = np.empty((len(xp), rows.size, cols.out), _engine.tap_dtype(cols.pool))
+    along = np.empty(col_arg.shape, x.dtype)  # the maxima along each row: (P, H, ow)
 
-    def work(part):  # a few planes at a time
-        along_rows, col_arg[part] = search_1d(xp[part], cols, 2, ties)     # (p, H, ow)
-        out[part], row_arg[part] = search_1d(along_rows, rows, 1, ties)    # (p, oh, ow)
+    def along_rows(i):
+        along[i], col_arg[i] = search_1d(xp[i], cols, 2, ties)
 
-    _engine.each_chunk(xp, work)
+    def down_columns(i):
+        out[i], row_arg[i] = search_1d(along[i], rows, 1, ties)
+
+    _engine.separable(xp, (along_rows, 1, rows.size), (down_columns, 2, cols.out))
     return out.reshape(x.shape[:-2] + out.shape[1:]), Winners(row_arg=row_arg, col_arg=col_arg)
 
 
@@ -117,13 +120,16 @@ def separable_route(grad, winners, rows, cols, in_shape):
     grad: (..., oh, ow), winners with row_arg and col_arg -> (*in_shape) = (..., H, W)."""
     dtype = result_dtype(grad.dtype)
     grad, gi = planes(grad), np.empty((len(winners.row_arg), rows.size, cols.size), dtype)
+    along = np.empty(winners.col_arg.shape, dtype)  # back up the columns: (P, H, ow)
 
-    def work(part):  # a few planes at a time
-        along_rows = route_1d(grad[part].astype(dtype, copy=False), winners.row_arg[part],
-                              rows, 1, rows.size)                                      # (p, H, ow)
-        route_1d(along_rows, winners.col_arg[part], cols, 2, cols.size, out=gi[part])  # (p, H, W)
+    def up_columns(i):
+        route_1d(grad[i].astype(dtype, copy=False), winners.row_arg[i], rows, 1, rows.size,
+                 out=along[i])
 
-    _engine.each_chunk(gi, work)
+    def along_rows(i):
+        route_1d(along[i], winners.col_arg[i], cols, 2, cols.size, out=gi[i])
+
+    _engine.separable(gi, (up_columns, 2, cols.out), (along_rows, 1, rows.size))
     return gi.reshape(in_shape)
 
 
@@ -204,8 +210,9 @@ def separable_mean(x, rows, cols, divisor, dtype):
     x: (..., H, W) -> (..., oh, ow) in ``dtype``."""
     xp, adds = planes(x), sum_dtype(dtype)
     total = np.empty((len(xp), rows.out, cols.out), adds)
-    _engine.each_chunk(xp, lambda part:  # a few planes at a time
-                       sum_1d(sum_1d(xp[part], cols, 2, adds), rows, 1, adds, out=total[part]))
+    along = np.empty((len(xp), rows.size, cols.out), adds)  # the sums along each row
+    _engine.separable(xp, (lambda i: sum_1d(xp[i], cols, 2, adds, out=along[i]), 1, rows.size),
+                      (lambda i: sum_1d(along[i], rows, 1, adds, out=total[i]), 2, cols.out))
     total /= divisor
     return total.astype(dtype, copy=False).reshape(x.shape[:-2] + total.shape[1:])
 
@@ -223,9 +230,10 @@ def separable_spread(grad, rows, cols, divisor, in_shape):
     adds = sum_dtype(dtype)  # float16 shares add up in float32
     g = planes((grad.astype(adds, copy=False) / divisor).astype(adds, copy=False))
     gi = np.empty((len(g), rows.size, cols.size), adds)
-    # a few planes at a time; columns first: the strided column pass works on the smaller array
-    _engine.each_chunk(gi, lambda part: spread_1d(spread_1d(g[part], cols, 2, cols.size), rows, 1,
-                                                  rows.size, out=gi[part]))
+    along = np.empty((len(g), rows.out, cols.size), adds)  # along the rows first: the strided
+    # pass down the columns comes second, on the smaller array
+    _engine.separable(gi, (lambda i: spread_1d(g[i], cols, 2, cols.size, out=along[i]), 1, rows.out),
+                      (lambda i: spread_1d(along[i], rows, 1, rows.size, out=gi[i]), 2, cols.size))
     return gi.astype(dtype, copy=False).reshape(in_shape)
 
 
