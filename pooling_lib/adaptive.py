@@ -17,7 +17,7 @@ import numpy as np
 from . import fast
 from ._engine import tap_dtype
 from .geometry import bins  # noqa: F401  (notebook 05 imports it from here)
-from .geometry import (adaptive_size, as_bool, as_gradient, as_input, as_pair, as_shape, bin_edges,
+from .geometry import (adaptive_size, as_array, as_bool, as_gradient, as_input, as_pair, as_shape, bin_edges,
                        check_result, flat_planes, of_kind, planes, result_dtype, sum_dtype)
 
 
@@ -224,7 +224,7 @@ def max_unpool2d(values, indices, output_size):
     ``max_pool2d(..., return_indices=True)``; output_size: ``(H, W)`` -> (..., H, W).
     """
     values = as_input(values, "values")
-    indices = of_kind(np.asarray(indices), "iu", "indices must be integers")
+    indices = of_kind(as_array(indices, "indices"), "iu", "indices must be integers")
     if indices.shape != values.shape:
         raise ValueError(f"indices must have the shape of values {values.shape}, got {indices.shape}")
     H, W = as_pair(output_size, "output_size", 1)
