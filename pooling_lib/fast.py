@@ -48,9 +48,11 @@ def search_1d(x, ax, axis, ties="first"):
     ``ax.out``; ``arg`` holds tap numbers (first maximum on ties, "last": the last; the last NaN)."""
     out, arg, steps = _engine.search_start(x, ax, axis)  # from tap 0, or below every value
     beats = np.greater_equal if ties == "last" else np.greater  # on a tie, does the new tap win?
+    won, marks = _engine.scratch(out.shape, bool), _engine.scratch(arg.shape, arg.dtype)
     for k, o, i in steps:  # tap k: the cells x[i] of the windows out[o]
-        _engine.mark_winners(arg[o], beats(x[i], out[o]), k)  # arg = k where tap k beats the max
-        np.maximum(out[o], x[i], out=out[o])                   # the running maximum
+        beats(x[i], out[o], out=won[o])
+        _engine.mark_winners(arg[o], won[o], k, marks[o])  # arg = k where tap k beats the max
+        np.maximum(out[o], x[i], out=out[o])                # the running maximum
     _engine.nan_winners(x, out, arg, ax, axis)  # a NaN beats everything: the last NaN wins
     _engine.signed_zeros(x, out, arg, ax, axis)  # a maximum of 0 takes its winner's sign
     return out, arg
@@ -103,9 +105,14 @@ def route_1d(grad, arg, ax, axis, length, out=None):
     """Send gradients back along one axis to the winning taps; overlapping windows add up.
     grad, arg: (P, A, B) with ``axis`` of length ``ax.out`` -> that axis of ``length``
     (written into ``out`` if given)."""
-    keep = _engine.keep_where(grad)  # keep(won, g): g where won, else 0
-    return scatter_1d(lambda k, o: keep(arg[o] == k, grad[o]), ax, axis,
-                      shortened(grad.shape, axis, length), grad.dtype, out)
+    keep = _engine.keep_where(grad)  # keep(won, g, into): g where won, else 0
+    won, share = _engine.scratch(grad.shape, bool), _engine.scratch(grad.shape, grad.dtype)
+
+    def parts(k, o):
+        np.equal(arg[o], k, out=won[o])
+        return keep(won[o], grad[o], share[o])
+
+    return scatter_1d(parts, ax, axis, shortened(grad.shape, axis, length), grad.dtype, out)
 
 
 def max_route(grad, winners, rows, cols, in_shape):
