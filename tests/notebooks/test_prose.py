@@ -271,7 +271,8 @@ def test_06_counts_and_constants():
     assert 16 * 16 - 1 == np.iinfo(np.uint8).max
     says(cell("06_fast_pooling", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
     says(cell("06_fast_pooling", "### Two more steps in the real thing"),
-         f"Up to {_engine.SMALL} cells", "2k slices instead of k²")
+         f"Up to {_engine.SMALL} cells ({_engine.SMALL_MAX} for max pooling)", "2k slices instead of k²",
+         f"From {_engine.PARALLEL_BYTES >> 20} MiB on, the chunks go to a few threads")
     growth = pl.pool_output_size(64, 3, 1) ** 2 / pl.pool_output_size(8, 3, 1) ** 2
     assert 90 < growth < 110
     says(cell("06_fast_pooling", "Try size 8 and then 64"), "grows about 100 times")
