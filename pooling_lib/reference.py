@@ -15,9 +15,9 @@ from .geometry import (adaptive_bins, as_bool, as_gradient, as_input, as_shape, 
 def window_cells(rows, cols, i, j):
     """The input cells ``(h, w)`` of window ``(i, j)``, row by row, skipping padding."""
     cells = []
-    for a in range(rows.pool):
+    for a in rows.taps():  # the taps that can land inside the input (all of them, but for huge pools)
         h = i * rows.stride - rows.pad_before + a * rows.dilation
-        for b in range(cols.pool):
+        for b in cols.taps():
             w = j * cols.stride - cols.pad_before + b * cols.dilation
             if 0 <= h < rows.size and 0 <= w < cols.size:
                 cells.append((h, w))
@@ -127,15 +127,14 @@ def divisor(rows, cols, i, j, cells, include_pad, divisor_override):
         return divisor_override
     if not include_pad:
         return len(cells)
-    count = 0
-    for a in range(rows.pool):
-        h = i * rows.stride - rows.pad_before + a
-        for b in range(cols.pool):
-            w = j * cols.stride - cols.pad_before + b
-            if -rows.pad_before <= h < rows.size + rows.pad_after and \
-                    -cols.pad_before <= w < cols.size + cols.pad_after:
-                count += 1
-    return count
+    return padded_length(rows, i) * padded_length(cols, j)
+
+
+def padded_length(ax, i):
+    """How many cells of window ``i`` along axis ``ax`` lie in the input or its padding:
+    the window ``[start, start + pool)`` clipped to ``[-pad_before, size + pad_after)``."""
+    start = i * ax.stride - ax.pad_before
+    return min(start + ax.pool, ax.size + ax.pad_after) - max(start, -ax.pad_before)
 
 
 def avg_pool2d(x, pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,

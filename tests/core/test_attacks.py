@@ -30,6 +30,16 @@ def test_a_pool_of_a_billion_with_half_of_it_padding_covers_the_whole_input():
     assert pl.pool_output_size(4, **big) == 5
 
 
+def test_the_loops_take_a_pool_of_a_billion_too():
+    x = np.random.default_rng(6).standard_normal((2, 4, 3))
+    big = dict(pool_size=(10**9, 3), stride=1, padding=(5 * 10**8, 1))
+    np.testing.assert_array_equal(reference.max_pool2d(x, **big), pl.max_pool2d(x, **big))
+    np.testing.assert_allclose(reference.avg_pool2d(x, **big), pl.avg_pool2d(x, **big), rtol=1e-12)
+    g = np.random.default_rng(7).standard_normal(pl.avg_pool2d(x, **big).shape)
+    np.testing.assert_allclose(reference.avg_pool2d_backward(g, x.shape, **big),
+                               pl.avg_pool2d_backward(g, x.shape, **big), rtol=1e-12)
+
+
 @pytest.mark.parametrize("name", ["pool_size", "stride", "padding", "dilation"])
 @pytest.mark.parametrize("value", [2**40 + 1, 2**64, -(2**70)])
 def test_ints_beyond_the_limit_are_refused_by_name(name, value):
