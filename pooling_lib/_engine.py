@@ -115,7 +115,7 @@ def chunks(planes, size=None):
 THREADS = min(4, os.cpu_count() or 1)  # threads that pool large inputs, chunks shared among them
 PARALLEL_BYTES = 4 << 20  # inputs from this size on are split over the threads; smaller: serial
 THREAD_CHUNK_BYTES = 4 << 20  # the largest chunk a thread takes at a time
-_pool = None  # made on first use, kept for the life of the process
+_pools = {}  # {THREADS: its pool}, made on first use, kept for the life of the process
 _pool_lock = threading.Lock()
 
 
@@ -159,11 +159,10 @@ def threaded(nbytes):
 
 def thread_pool():
     """The engine's own pool of :data:`THREADS` threads."""
-    global _pool
     with _pool_lock:
-        if _pool is None or _pool._max_workers != THREADS:
-            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="pooling_lib")
-        return _pool
+        if THREADS not in _pools:
+            _pools[THREADS] = ThreadPoolExecutor(THREADS, thread_name_prefix="pooling_lib")
+        return _pools[THREADS]
 
 
 # --- the running maximum of fast.search_1d ----------------------------------------------------

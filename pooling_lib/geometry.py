@@ -77,11 +77,8 @@ class Axis(NamedTuple):
 
     def inside(self):
         """Does every tap of every window lie inside the input (no padding taps)?"""
-        return self.pad_before == 0 and (self.out - 1) * self.stride + self.span() <= self.size
-
-    def span(self):
-        """Cells from a window's first tap to its last: ``dilation * (pool - 1) + 1``."""
-        return self.dilation * (self.pool - 1) + 1
+        last_cell = (self.out - 1) * self.stride + self.dilation * (self.pool - 1)
+        return self.pad_before == 0 and last_cell < self.size
 
     def tap_valid(self):
         """Boolean ``(out, pool)``: is tap ``k`` of window ``i`` inside the input? (im2col's view:
