@@ -14,14 +14,16 @@ Shapes: ``x`` is ``(..., H, W)``; columns are ``(..., K, L)``.
 import numpy as np
 
 from ._engine import first_max, first_valid_tap
-from .geometry import (as_gradient, as_input, as_shape, flat_planes, lowest, plan, planes,
-                       result_dtype)
+from .geometry import (as_gradient, as_input, as_shape, check_result, flat_planes, lowest, plan,
+                       planes, result_dtype)
 from .layers import Layer
 
 
 def window_index(rows, cols):
     """Row and column of every tap of every window in the padded grid: two (K, L) int arrays,
-    plus the padding ``((top, bottom), (left, right))`` that grid needs."""
+    plus the padding ``((top, bottom), (left, right))`` that grid needs. Columns of over
+    ``MAX_RESULT_BYTES`` are refused before anything is made."""
+    check_result((rows.pool * cols.pool, rows.out * cols.out), "pool_size")
     h = rows.starts()[None, :] + (np.arange(rows.pool) * rows.dilation)[:, None]  # (kh, oh)
     w = cols.starts()[None, :] + (np.arange(cols.pool) * cols.dilation)[:, None]  # (kw, ow)
     R = np.broadcast_to(h[:, None, :, None], (rows.pool, cols.pool, rows.out, cols.out))
@@ -35,6 +37,7 @@ def im2col(x, pool_size, stride=None, padding=0, dilation=1, fill=0):
     """Unfold windows into columns. x: (..., H, W) -> (..., K, L); padded cells hold ``fill``."""
     x = as_input(x)
     rows, cols = plan(x.shape[-2:], pool_size, stride, padding, dilation)
+    check_result(x.shape[:-2] + (rows.pool * cols.pool, rows.out * cols.out), "pool_size", x.itemsize)
     (R, C), pads = window_index(rows, cols)
     padded = np.pad(planes(x), [(0, 0)] + pads, constant_values=fill)
     return padded[:, R, C].reshape(x.shape[:-2] + R.shape)

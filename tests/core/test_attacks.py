@@ -74,6 +74,15 @@ def test_output_sizes_no_array_could_hold_are_refused_at_once(call):
         call()
 
 
+def test_im2col_refuses_columns_no_array_could_hold():
+    from pooling_lib import im2col
+    for call in (lambda: im2col.max_pool2d(X, 10**9, 1, 5 * 10**8),
+                 lambda: im2col.col2im(np.ones((1, 1)), (4, 4), 10**9, 1, 5 * 10**8),
+                 lambda: im2col.im2col(np.ones((1000, 64, 64), np.uint8), 60, 1, 30)):  # 14 GiB of columns
+        with pytest.raises(ValueError, match="pool_size asks for a result of shape .* GiB"):
+            call()
+
+
 def test_large_adaptive_outputs_are_right_and_quick():
     x = np.random.default_rng(2).standard_normal((2, 3, 5))
     for out in [(7, 11), (1, 40), (3, 1)]:
