@@ -411,23 +411,25 @@ def search_small(x, table, ties):
     x: (P, H, W), table: from :func:`window_table` -> out (P * L,), cells (P * L,)."""
     taps = table.index.shape[1]
     if taps > TAP_LOOP:
-        arg = argmax_rows(x.ravel()[table.index], ties)
-    else:
-        # each tap's cells side by side, (K, P * L): a running maximum over K rows is quicker than
-        # an argmax along K-long rows (NumPy does those one row at a time)
-        by_tap = x.ravel()[table.by_tap]
-        best, arg = by_tap[0].copy(), np.zeros(len(table.starts), tap_dtype(taps))
-        beats = np.greater_equal if ties == "last" else np.greater  # on a tie, does tap k win?
-        for k in range(1, taps):
-            mark_winners(arg, beats(by_tap[k], best), k)
-            np.maximum(best, by_tap[k], out=best)
-        # a NaN carries on through np.maximum, and best.dot(best) is NaN exactly then (squares
-        # cannot cancel): one call to see whether the last NaN of some window must win
-        if x.dtype.kind == "f" and np.isnan(best.dot(best)):
-            for k in range(taps):
-                mark_winners(arg, np.isnan(by_tap[k]), k)
+        cells = table.flat[table.starts + argmax_rows(x.ravel()[table.index], ties)]
+        return x.ravel()[cells], cells
+    # each tap's cells side by side, (K, P * L): a running maximum over K rows is quicker than an
+    # argmax along K-long rows (NumPy does those one row at a time)
+    by_tap = x.ravel()[table.by_tap]
+    best, arg = by_tap[0].copy(), np.zeros(len(table.starts), tap_dtype(taps))
+    beats = np.greater_equal if ties == "last" else np.greater  # on a tie, does tap k win?
+    for k in range(1, taps):
+        mark_winners(arg, beats(by_tap[k], best), k)
+        np.maximum(best, by_tap[k], out=best)
+    # a NaN carries on through np.maximum, and best.dot(best) is NaN exactly then (squares cannot
+    # cancel): one call to see whether the last NaN of some window must win
+    if x.dtype.kind == "f" and np.isnan(best.dot(best)):
+        for k in range(taps):
+            mark_winners(arg, np.isnan(by_tap[k]), k)
     cells = table.flat[table.starts + arg]
-    return x.ravel()[cells], cells  # the value of the winning cell (its sign too, for a zero)
+    if not best.all():  # a zero maximum takes its winning cell's sign (np.maximum keeps either)
+        return x.ravel()[cells], cells
+    return best, cells
 
 
 def argmax_rows(windows, ties):
