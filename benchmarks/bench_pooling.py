@@ -9,10 +9,11 @@ Run from the repository root:
 Prints medians in microseconds for the forward pass and for forward + backward (through the
 layers' forward/backward), and ratios taken within this one run. The loop version is timed on
 one sample of the batch and multiplied by N (it would take minutes otherwise), and left out
-("nan") for the largest configs. PyTorch runs with its default NCHW layout, on one thread in the
-first table; the second table puts pooling_lib against PyTorch on one thread and on all of its
-threads, with pooling_lib's peak memory (tracemalloc, results included) in MB and as a multiple
-of the input and output bytes. The layers and the timing live in
+("-") where timing it would take over ~10 s. PyTorch, when it imports, runs with its default
+NCHW layout, on one thread in the first table; the second table puts pooling_lib against
+PyTorch on one thread and on all of its threads (its default count), with pooling_lib's peak
+memory (tracemalloc, results included) in MB and as a multiple of the input and output bytes.
+Without PyTorch its columns show "-". The layers and the timing live in
 ``pooling_lib.course.benchmark``, which notebook 06 uses too.
 """
 import argparse
@@ -42,17 +43,19 @@ def main(argv=None):
     args = parser.parse_args(argv)
     budget = 0.05 if args.quick else 0.3
     configs = [CONFIGS[i] for i in args.config] if args.config else CONFIGS
-    print(f"numpy {np.__version__}; times are medians in microseconds; "
+    print(f"numpy {np.__version__}; times are medians in microseconds; torch: PyTorch on one thread; "
           "ratios: ours/torch (below 1: faster than PyTorch), loop/ours (speed-up over the loop)")
     print(HEADER)
     print("-" * len(HEADER))
     rows = []
     for config in configs:  # print as we go: the big configs take a while
-        rows += compare([config], ("max", "avg"), (np.float32, np.float64), budget)
-        print("\n".join(format_rows(rows[-8:])), flush=True)
+        new = compare([config], ("max", "avg"), (np.float32, np.float64), budget)
+        print("\n".join(format_rows(new)), flush=True)
+        rows += new
     threads = torch_threads()
     print(f"\npooling_lib against PyTorch on 1 thread and on all its {threads} threads" if threads
-          else "\nPyTorch is not installed here (its columns are nan)", "; pooling_lib's peak memory", sep="")
+          else "\nPyTorch is not installed here (its columns show -)", "; pooling_lib's peak memory",
+          " during the pass, results included", sep="")
     print(format_threads_table(rows))
 
 

@@ -192,7 +192,9 @@ def window_steps(x, pool, stride, number=2000):
             for code in ("x[n, c, i*s:i*s + k, j*s:j*s + k]", "np.max(window)", "out[n, c, i, j] = m")}
 
 
-LOOP_WINDOWS = 200_000  # the loop is left out above this many windows a sample (over 10 s a run)
+# The loop is left out above this many windows a sample: at about 4 µs a window forward and 7 µs
+# forward + backward, timing it (a warm-up and 3 calls a pass) would take over ~10 s.
+LOOP_WINDOWS = 200_000
 
 
 def peak_bytes(layer, x, grad):
@@ -215,7 +217,8 @@ def run(config, mode, dtype, budget, runs=3):
     """``[(method, forward s, fwd+bwd s), ...]`` for one config, each a median of at least
     ``runs`` runs, and pooling_lib's :func:`peak_bytes` as method ``"peak"``. The loop is timed
     on one sample of the batch and multiplied by N (its cost grows exactly with N; it would take
-    minutes), and left out above :data:`LOOP_WINDOWS` windows a sample. PyTorch: ``"torch"`` on one thread, ``"torch_all"`` on all of its threads."""
+    minutes), and left out above :data:`LOOP_WINDOWS` windows a sample. PyTorch: ``"torch"`` on
+    one thread, ``"torch_all"`` on all of its threads (:func:`torch_threads`)."""
     N, C, H, W, pool, stride = config
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, C, H, W)).astype(dtype)
@@ -258,16 +261,40 @@ HEADER = (f"{'N,C,H,W,pool,stride':<24}{'mode':<5}{'dtype':<8}{'pass':<9}"  # ti
           f"{'loop/ours':>10}")
 
 
+MISSING = "-"  # in a table: a method that did not run here (no torch, or the loop on a huge config)
+
+
+def cell(value, width, spec=".1f"):
+    """``value`` formatted with ``spec``, right-aligned in ``width`` characters; :data:`MISSING`
+    for None (a method that did not run)."""
+    return f"{MISSING if value is None else format(value, spec):>{width}}"
+
+
+def ratio(a, b):
+    """a / b, or None when either is missing."""
+    return None if a is None or b is None else a / b
+
+
+def micros(row, method):
+    """The row's time of ``method`` in microseconds, or None if it did not run."""
+    return None if row[method] is None else row[method] * 1e6
+
+
+def row_label(row):
+    """The first four cells of a table line: config, mode, dtype, pass."""
+    return f"{','.join(map(str, row['config'])):<24}{row['mode']:<5}{row['dtype']:<8}{row['pass']:<9}"
+
+
 def format_rows(rows):
-    """One line of the table per row: times in microseconds, ratios within this run."""
-    nan = float("nan")
+    """One line of the table per row: times in microseconds, ratios within this run, ``-`` for
+    a method that did not run."""
     lines = []
     for r in rows:
-        t = {m: r[m] * 1e6 if r[m] is not None else nan for m in METHODS}
-        lines.append(f"{','.join(map(str, r['config'])):<24}{r['mode']:<5}{r['dtype']:<8}"
-                     f"{r['pass']:<9}{t['pooling_lib']:>10.1f}{t['im2col']:>10.1f}"
-                     f"{t['loop']:>12.0f}{t['torch']:>10.1f}"
-                     f"{t['pooling_lib'] / t['torch']:>11.2f}{t['loop'] / t['pooling_lib']:>10.0f}")
+        t = {m: micros(r, m) for m in METHODS}
+        lines.append(row_label(r) + cell(t["pooling_lib"], 10) + cell(t["im2col"], 10)
+                     + cell(t["loop"], 12, ".0f") + cell(t["torch"], 10)
+                     + cell(ratio(t["pooling_lib"], t["torch"]), 11, ".2f")
+                     + cell(ratio(t["loop"], t["pooling_lib"]), 10, ".0f"))
     return lines
 
 
@@ -277,7 +304,7 @@ def format_table(rows):
 
 
 def array_bytes(row):
-    """Bytes of the input and output of a row's config and dtype."""
+    """Bytes of the input (N, C, H, W) and output (N, C, oh, ow) of a row's config and dtype."""
     N, C, H, W, pool, stride = row["config"]
     return np.dtype(row["dtype"]).itemsize * N * C * (H * W + np.prod(output_shape(H, W, pool, stride)))
 
@@ -289,15 +316,14 @@ THREADS_HEADER = (f"{'N,C,H,W,pool,stride':<24}{'mode':<5}{'dtype':<8}{'pass':<9
 
 def format_threads_table(rows):
     """pooling_lib against PyTorch on one thread and on all of its threads, and pooling_lib's
-    peak memory, as text: header, rule, one line per row (times in µs, ratios of this run)."""
-    nan = float("nan")
+    peak memory, as text: header, rule, one line per row (times in µs, ratios of this run,
+    ``-`` where PyTorch did not run; peak in MB of 2**20 bytes and per input + output byte)."""
     lines = [THREADS_HEADER, "-" * len(THREADS_HEADER)]
     for r in rows:
-        t = {m: r[m] * 1e6 if r[m] is not None else nan for m in ("pooling_lib", "torch", "torch_all")}
-        lines.append(f"{','.join(map(str, r['config'])):<24}{r['mode']:<5}{r['dtype']:<8}"
-                     f"{r['pass']:<9}{t['pooling_lib']:>10.1f}{t['torch']:>12.1f}{t['torch_all']:>14.1f}"
-                     f"{t['pooling_lib'] / t['torch']:>9.2f}{t['pooling_lib'] / t['torch_all']:>11.2f}"
-                     f"{r['peak'] / 2**20:>9.3g}{r['peak'] / array_bytes(r):>15.2f}")
+        ours, one, every = (micros(r, m) for m in ("pooling_lib", "torch", "torch_all"))
+        lines.append(row_label(r) + cell(ours, 10) + cell(one, 12) + cell(every, 14)
+                     + cell(ratio(ours, one), 9, ".2f") + cell(ratio(ours, every), 11, ".2f")
+                     + cell(r["peak"] / 2**20, 9, ".3g") + cell(r["peak"] / array_bytes(r), 15, ".2f"))
     return "\n".join(lines)
 
 

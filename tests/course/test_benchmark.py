@@ -104,13 +104,15 @@ def test_cli_prints_the_table(capsys, no_torch):
     body = [line.split() for line in lines[3:11]]     # max/avg × float32/float64 × 2 passes
     assert {(b[1], b[2], b[3]) for b in body} == {(m, d, p) for m in ("max", "avg")
                                                   for d in ("float32", "float64") for p in B.PASSES}
-    assert all(b[0] == "1,1,8,8,2,2" and b[7] == "nan" and float(b[4]) > 0 for b in body)
+    assert all(b[0] == "1,1,8,8,2,2" and b[7:9] == ["-", "-"] and float(b[4]) > 0 for b in body)
+    assert all(float(b[6]) > 0 and float(b[9]) > 0 for b in body)       # the loop runs here
     threads = lines[11:]
-    assert threads[0] == "" and threads[1] == "PyTorch is not installed here (its columns are nan); pooling_lib's peak memory"
+    assert threads[0] == "" and threads[1] == ("PyTorch is not installed here (its columns show -); "
+                                               "pooling_lib's peak memory during the pass, results included")
     assert threads[2] == B.THREADS_HEADER and len(threads) == 4 + len(body)
     for line, first in zip(threads[4:], body):
         cells = line.split()
-        assert cells[:5] == first[:5] and cells[5:9] == ["nan"] * 4   # the same times as table 1
+        assert cells[:5] == first[:5] and cells[5:9] == ["-"] * 4   # the same times as table 1
         assert float(cells[9]) > 0 and float(cells[10]) > 0
 
 
@@ -132,6 +134,78 @@ def test_the_loop_is_left_out_of_huge_configs(no_torch, monkeypatch):
     monkeypatch.setattr(B, "LOOP_WINDOWS", 10)
     rows = B.compare([(1, 1, 8, 8, 2, 2)], budget=0.001, runs=1)  # 16 windows
     assert all(r["loop"] is None and r["pooling_lib"] > 0 for r in rows)
+    for line in B.format_rows(rows):                 # loop, torch, ours/torch, loop/ours: "-"
+        cells = line.split()
+        assert cells[6:] == ["-"] * 4 and float(cells[4]) > 0 and float(cells[5]) > 0
+    monkeypatch.setattr(B, "LOOP_WINDOWS", 16)       # the limit itself is still timed
+    assert all(r["loop"] > 0 for r in B.compare([(1, 1, 8, 8, 2, 2)], budget=0.001, runs=1))
+
+
+def test_the_full_configs_time_the_loop_only_where_it_is_quick():
+    configs = script().CONFIGS
+    assert (1, 1, 2048, 2048, 3, 2) in configs and (64, 64, 56, 56, 3, 2) in configs
+    timed = [c for c in configs if c[1] * np.prod(B.output_shape(*c[2:])) <= B.LOOP_WINDOWS]
+    assert (1, 1, 2048, 2048, 3, 2) not in timed     # a million windows: minutes in the loop
+    assert (64, 64, 56, 56, 3, 2) in timed and (8, 64, 112, 112, 3, 2) in timed
+
+
+def test_pytorch_is_timed_on_one_thread_and_on_all(monkeypatch):
+    """A stand-in for PyTorch (the loop layer): the rows get both columns, from one layer made
+    for one thread and one for all threads (None), and the ratios in the second table."""
+    made = []
+
+    def fake_torch_layer(mode, pool, stride, threads=1):
+        made.append(threads)
+        return B.LoopMaxPool(pool, stride), np.asarray
+    monkeypatch.setattr(B, "torch_layer", fake_torch_layer)
+    rows = B.compare([(1, 2, 6, 6, 2, 2)], dtypes=(np.float32, np.float64), budget=0.001, runs=1)
+    assert made == [1, None, 1, None]                 # per dtype: one thread, then all of them
+    assert all(r["torch"] > 0 and r["torch_all"] > 0 for r in rows)
+    for line, r in zip(B.format_threads_table(rows).splitlines()[2:], rows):
+        cells = [float(c) for c in line.split()[4:]]
+        ours, one, every = (r[m] * 1e6 for m in ("pooling_lib", "torch", "torch_all"))
+        assert cells[:3] == [round(t, 1) for t in (ours, one, every)]
+        assert cells[3:5] == [round(ours / one, 2), round(ours / every, 2)]
+
+
+def test_the_peak_column_is_the_pooling_lib_layers_peak(no_torch, monkeypatch):
+    """A pooling_lib stand-in whose allocations we know: forward keeps 1 MiB and returns the
+    output (1 × 1 × 4 × 4 float64, 128 bytes); backward makes 3 MiB for a moment and returns an
+    input-sized gradient. So forward peaks at 1 MiB + 128 bytes, forward + backward at
+    1 MiB + 128 + 3 MiB (the gradient comes after the 3 MiB are freed); a little more for the
+    Python objects."""
+    class Known:
+        def __init__(self, pool, stride):
+            pass
+
+        def forward(self, x):
+            self.kept = np.ones(1 << 20, np.uint8)
+            return np.zeros((1, 1, 4, 4))
+
+        def backward(self, grad, learning_rate=None):
+            np.ones(3 << 20, np.uint8)
+            return np.zeros((1, 1, 8, 8))
+    monkeypatch.setitem(B.LAYERS["max"], "pooling_lib", Known)
+    forward, both = B.compare([(1, 1, 8, 8, 2, 2)], budget=0.001, runs=1)
+    assert (1 << 20) + 128 <= forward["peak"] < (1 << 20) + 128 + 20_000
+    assert (4 << 20) + 128 <= both["peak"] < (4 << 20) + 128 + 20_000
+    assert B.array_bytes(both) == 8 * (64 + 16)
+    cells = B.format_threads_table([forward, both]).splitlines()[3].split()
+    assert float(cells[9]) == float(f"{both['peak'] / 2**20:.3g}") and 4.0 <= float(cells[9]) < 4.02
+    assert float(cells[10]) == round(both["peak"] / 640, 2)
+
+
+def test_the_peak_of_a_real_layer_is_between_its_results_and_the_bound(no_torch, monkeypatch):
+    """AvgPool 2×2 / 2 on 1 × 1 × 512 × 512 float64: 2 MiB in, 0.5 MiB out. Forward holds at
+    least its output; forward + backward at least the output (the layer keeps it) and the
+    gradient (input-sized); neither more than the library's bound for a call,
+    4 × (in + out) + 1 MiB (docs/semantics.md, section 13), plus the kept output for the pair."""
+    monkeypatch.setattr(B, "LOOP_WINDOWS", 0)         # (the loop would take a second)
+    forward, both = B.compare([(1, 1, 512, 512, 2, 2)], modes=("avg",), budget=0.001, runs=1)
+    arrays = B.array_bytes(both)
+    assert arrays == (2 << 20) + (1 << 19)
+    assert 1 << 19 <= forward["peak"] <= 4 * arrays + (1 << 20)
+    assert arrays <= both["peak"] <= 4 * arrays + (1 << 20) + (1 << 19)
 
 
 def test_speed_explorer_times_again_on_every_change(no_torch):
