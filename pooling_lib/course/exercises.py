@@ -816,7 +816,7 @@ def check_backward(student, mode="max"):
                   "grad_input", praise)
 
 
-# --- gradients by hand (notebook 04) ---------------------------------------------------------
+# --- gradients by hand (notebook 05) ---------------------------------------------------------
 
 def _as_pair(item):
     """``item`` as a ``(row, column)`` pair of whole numbers, or None."""
@@ -1012,7 +1012,7 @@ def check_input_gradient(answer, x, grad_output, pool_size, stride=None, mode="m
     return wrong(f"Not yet: {detail}.")
 
 
-# --- padding (notebook 05) ---------------------------------------------------------------------
+# --- padding (notebook 06) ---------------------------------------------------------------------
 
 def check_padded_average(answer, x, pool_size, stride=None, padding=0, count_include_pad=True,
                          cell=(0, 0)):
@@ -1070,7 +1070,7 @@ def check_padded_average(answer, x, pool_size, stride=None, padding=0, count_inc
                  f"divide by {by}.")
 
 
-# --- fast pooling (notebook 06) ----------------------------------------------------------------
+# --- fast pooling (notebook 08) ----------------------------------------------------------------
 
 def check_im2col_size(answer, shape, pool_size, stride=None):
     """Is ``answer`` the number of values in im2col's column matrix for an input of ``shape``
@@ -1176,7 +1176,7 @@ def check_reshape_pool(student, mode="max"):
                  "and H, W multiples of k.")
 
 
-# --- the CNN (notebook 07) ---------------------------------------------------------------------
+# --- the CNN (notebook 09) ---------------------------------------------------------------------
 
 def _layer_shapes(network, batch, input_shape):
     """(layer, input shape, output shape) for every layer of ``network`` (an ``nn.Sequential``)

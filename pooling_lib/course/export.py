@@ -4,8 +4,8 @@ Usage (from the repository folder, with the course's environment):
     python -m pooling_lib.course.export                  every notebook -> exports/NN_name.html (a page) and
                                             exports/NN_name.slides.html (reveal.js slides), and
                                             exports/index.html, a contents page linking them all
-    python -m pooling_lib.course.export 01 04            only these notebooks (a number or a path)
-    python -m pooling_lib.course.export --live 01        present notebook 01 as live slides in the browser:
+    python -m pooling_lib.course.export 02 05            only these notebooks (a number or a path)
+    python -m pooling_lib.course.export --live 02        present notebook 02 as live slides in the browser:
                                             Voila's reveal template, the sliders redraw as in
                                             JupyterLab (Ctrl+C in the terminal stops it); it
                                             serves this computer only (127.0.0.1), every notebook
@@ -210,7 +210,7 @@ def shared_links(source, folder, suffix):
 def for_sharing(nb, path, suffix):
     """A copy of notebook ``nb`` (read from ``path``) for a static export whose files end in
     ``suffix``: pictures embedded, explorers replaced by a note (their picture is right before
-    them), badges as links, links to other notebooks pointed at their exports."""
+    them), a widget with HTML of its own (a self-check) by that HTML, badges as links, links to other notebooks pointed at their exports."""
     name = Path(path).name
     nb = inline_images(nb, Path(path).parent)  # nbconvert embeds only pictures beside the notebook
     nb.metadata.pop("widgets", None)  # saved widget state would need the widgets' script
@@ -223,8 +223,9 @@ def for_sharing(nb, path, suffix):
         elif cell.cell_type == "code":
             outputs = []
             for output in cell.outputs:
-                if WIDGET_VIEW in output.get("data", {}):
-                    output = nbformat.v4.new_output("display_data", data={"text/html": note})
+                if WIDGET_VIEW in output.get("data", {}):  # a widget's own static face, if it
+                    static = output["data"].get("text/html", note)  # has one (the self-checks)
+                    output = nbformat.v4.new_output("display_data", data={"text/html": static})
                 outputs.append(output)
             cell.outputs = outputs
     return nb
@@ -816,19 +817,19 @@ def present(notebook, argv=(), log=print):
 # --- command line ---------------------------------------------------------------------------------
 
 def find(notebook):
-    """A notebook path from a path or a number such as ``01``."""
+    """A notebook path from a path or a number such as ``02``."""
     if Path(notebook).is_file():
         return Path(notebook)
     matches = [p for p in navigation.series(NOTEBOOKS) if notebook_number(p) == notebook.zfill(2)]
     if not matches:
-        raise SystemExit(f"no notebook {notebook!r}: give a path or a number such as 01")
+        raise SystemExit(f"no notebook {notebook!r}: give a path or a number such as 02")
     return matches[0]
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("notebooks", nargs="*", help="numbers (01) or paths; default: all")
+    parser.add_argument("notebooks", nargs="*", help="numbers (02) or paths; default: all")
     parser.add_argument("--out", default=str(EXPORTS),
                         help="folder to write into (default: exports)")
     parser.add_argument("--live", metavar="NOTEBOOK",

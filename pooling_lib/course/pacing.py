@@ -6,9 +6,9 @@ Usage (from the repository folder):
 
 The estimate is a rule of thumb, stated here so that it can be argued with: a student reads
 markdown at about 120 words a minute (technical text, read with care), spends half a minute
-on each code cell (run it, read its output), three minutes on each explorer and five on each
-exercise. Navigation cells and the Colab cell (tagged "navigation", "colab") are left out of
-every count.
+on each code cell (run it, read its output), three minutes on each explorer, five on each
+exercise and two on the closing self-check (three questions to click). Navigation cells and
+the Colab cell (tagged "navigation", "colab") are left out of every count.
 """
 import argparse
 import re
@@ -21,10 +21,11 @@ from .navigation import COLAB_TAG, TAG, series
 from .repo import NOTEBOOKS, ROOT
 
 WORDS_PER_MINUTE = 120
-MINUTES = {"code": 0.5, "explorer": 3, "exercise": 5}
+MINUTES = {"code": 0.5, "explorer": 3, "exercise": 5, "self-check": 2}
 
 EXPLORER = re.compile(r"\b\w+_(explorer|stepper)\(")
 EXERCISE = re.compile(r"\bcheck_\w+\(")
+SELF_CHECK = re.compile(r"\bself_check\(")
 HIDDEN = re.compile(r"!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)|<[^>]+>|```.*?```", re.DOTALL)
 WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 
@@ -36,9 +37,11 @@ def words(markdown):
 
 
 def kind(cell):
-    """"markdown", "explorer", "exercise" or "code"."""
+    """"markdown", "explorer", "exercise", "self-check" or "code"."""
     if cell.cell_type != "code":
         return "markdown"
+    if SELF_CHECK.search(cell.source):
+        return "self-check"
     if EXERCISE.search(cell.source):
         return "exercise"
     return "explorer" if EXPLORER.search(cell.source) else "code"
@@ -73,7 +76,7 @@ def notebooks(rev=None):
 
 def table(rows):
     """A markdown table of ``(name, measure)`` rows."""
-    columns = ["cells", "sections", "words", "code", "explorer", "exercise", "minutes"]
+    columns = ["cells", "sections", "words", "code", "explorer", "exercise", "self-check", "minutes"]
     lines = ["| notebook | " + " | ".join(columns) + " |", "|---" * (len(columns) + 1) + "|"]
     lines += [f"| {name} | " + " | ".join(str(m[c]) for c in columns) + " |" for name, m in rows]
     return "\n".join(lines)

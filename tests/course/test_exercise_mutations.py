@@ -438,9 +438,9 @@ CODE_JUNK = [
 ]
 
 
-# --- cells and gradients by hand (notebook 04) -------------------------------------------------
+# --- cells and gradients by hand (notebook 05) -------------------------------------------------
 
-Q = distinct_input(5)   # notebook 04, "your turn": 3×3 at stride 1, output cell (1, 2)
+Q = distinct_input(5)   # notebook 05, "your turn": 3×3 at stride 1, output cell (1, 2)
 
 
 def winner_of(x, F, S, cell):
@@ -489,7 +489,7 @@ def tie_cells_checker():
         "outside the input", "nothing", "flat index")])
 
 
-ACC_X = np.array([[1, 4, 2, 0],        # notebook 04: add it up by hand (3×3 at stride 1)
+ACC_X = np.array([[1, 4, 2, 0],        # notebook 05: add it up by hand (3×3 at stride 1)
                   [3, 5, 8, 1],
                   [2, 6, 0, 3],
                   [9, 1, 7, 2]])
@@ -549,7 +549,7 @@ def input_gradient_checker():
                    mutants, JUNK_VALUES)
 
 
-AVG_GRAD = np.array([[4, 8], [12, 16]])    # notebook 04: average pooling by hand (2×2, stride 1)
+AVG_GRAD = np.array([[4, 8], [12, 16]])    # notebook 05: average pooling by hand (2×2, stride 1)
 
 
 def avg_input_gradient_checker():
@@ -571,7 +571,7 @@ def avg_input_gradient_checker():
                    forms_of_array(right), mutants, JUNK_VALUES)
 
 
-# --- padding (notebook 05) ---------------------------------------------------------------------
+# --- padding (notebook 06) ---------------------------------------------------------------------
 
 X5 = small_input(5)
 
@@ -603,7 +603,7 @@ def padded_average_checker(include):
                    JUNK_VALUES)
 
 
-# --- notebooks 06 and 07 -----------------------------------------------------------------------
+# --- notebooks 08 and 09 -----------------------------------------------------------------------
 
 def im2col_checker():
     shape, F, S = (16, 32, 28, 28), 3, 2
@@ -763,7 +763,7 @@ def test_the_inputs_make_the_mutants_mortal():
                                                    pl.max_pool2d_backward(c.grad, c.x, c.pool, c.S,
                                                                           ties="last"))]
     assert len(tied) >= 2
-    # the hand exercises of notebook 04 too
+    # the hand exercises of notebook 05 too
     acc = ex.Case(ACC_X.astype(float), 3, 1, ACC_GRAD.astype(float))
     assert not np.array_equal(ex._backward(acc, "max"), hand_max_gradient(ACC_X, ACC_GRAD, 3, 1, "last"))
 

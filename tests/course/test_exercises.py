@@ -153,7 +153,7 @@ def test_check_backward_spots_the_overwrite_bug():
 
 
 def max_pool_backward_assign(grad_output, x, pool, stride):
-    """Notebook 04's tutorial version: one (H, W) plane, and = where it must be +=."""
+    """Notebook 05's tutorial version: one (H, W) plane, and = where it must be +=."""
     grad_input = np.zeros(x.shape)
     oh, ow = grad_output.shape
     for i in range(oh):
@@ -339,7 +339,7 @@ def test_the_size_exercises_of_notebook_05_have_different_answers():
     from pathlib import Path
 
     import nbformat
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "05_padding_and_output_size.ipynb"
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "06_padding_and_output_size.ipynb"
     settings = []
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code" and "check_output_size(" in cell.source:

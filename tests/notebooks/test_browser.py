@@ -294,8 +294,8 @@ def test_notebook_runs_in_jupyterlab(page, lab, path):
 # --- sliders ---------------------------------------------------------------------------------------
 
 # notebook, the call that shows the explorer, the slider moved
-EXPLORERS = [("01_regions_and_strides.ipynb", "pool_explorer(", "window"),
-             ("04_backward_pass.ipynb", "backward_explorer(", "output column")]
+EXPLORERS = [("02_regions_and_strides.ipynb", "pool_explorer(", "window"),
+             ("05_backward_pass.ipynb", "backward_explorer(", "output column")]
 
 WATCH_PICTURE = """(img) => {
     window.__picture = {key: 0, src: 0, load: 0};

@@ -140,7 +140,7 @@ def test_formulas_come_with_mathjax(exported):
 
 
 def test_sharing_copy_rewrites_only_what_it_must():
-    path = ROOT / "notebooks" / "01_regions_and_strides.ipynb"
+    path = ROOT / "notebooks" / "02_regions_and_strides.ipynb"
     nb = nbformat.read(path, as_version=4)
     shared = export.for_sharing(nb, path, ".html")
     assert len(shared.cells) == len(nb.cells)
@@ -152,7 +152,7 @@ def test_sharing_copy_rewrites_only_what_it_must():
 
 
 def test_live_copy_drops_the_first_state_picture_before_an_explorer():
-    path = ROOT / "notebooks" / "01_regions_and_strides.ipynb"
+    path = ROOT / "notebooks" / "02_regions_and_strides.ipynb"
     nb = nbformat.read(path, as_version=4)
     live = export.for_live(nb, path.parent)
     assert len(live.cells) == len(nb.cells) - 1
@@ -181,7 +181,7 @@ def test_live_copy_links_notebooks_beside_it_and_other_files_on_github():
     path = ROOT / "notebooks" / "00_start_here.ipynb"
     live = export.for_live(nbformat.read(path, as_version=4), path.parent)
     text = "\n".join(c.source for c in live.cells if c.cell_type == "markdown")
-    assert "](01_regions_and_strides.ipynb)" in text
+    assert "](02_regions_and_strides.ipynb)" in text
     assert "](../" not in text and "/blob/HEAD/README.md)" in text  # [README](../README.md)
 
 
@@ -200,7 +200,7 @@ def offline_page(browser):
 
 
 @pytest.mark.browser
-@pytest.mark.parametrize("stem", ["01_regions_and_strides", "04_backward_pass"])
+@pytest.mark.parametrize("stem", ["02_regions_and_strides", "05_backward_pass"])
 def test_static_slides_work_offline(exported, offline_page, stem):
     out, files = exported
     page = offline_page
@@ -260,7 +260,7 @@ def test_static_slides_fit_a_1024x768_screen(exported, browser, stem):
 def test_static_page_works_offline(exported, offline_page):
     out, files = exported
     page = offline_page
-    page.goto((out / "05_padding_and_output_size.html").as_uri())
+    page.goto((out / "06_padding_and_output_size.html").as_uri())
     page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0")
     broken = page.evaluate("""async () => {
         const images = [...document.images];
@@ -276,7 +276,7 @@ def test_static_page_works_offline(exported, offline_page):
 
 @pytest.fixture(scope="module")
 def live_slides(browser, tmp_path_factory):
-    """``python -m pooling_lib.course.export --live 01``, on a free port with a token, with a
+    """``python -m pooling_lib.course.export --live 02``, on a free port with a token, with a
     stand-in for the web browser that notes the address it is asked to open: that address."""
     home = tmp_path_factory.mktemp("voila")
     opened = home / "opened.txt"
@@ -284,7 +284,7 @@ def live_slides(browser, tmp_path_factory):
     stand_in.write_text(f'#!/bin/sh\nprintf "%s" "$1" > "{opened}"\n')
     stand_in.chmod(0o755)
     port, token = free_port(), secrets.token_hex(16)
-    command = [sys.executable, "-m", "pooling_lib.course.export", "--live", "01",
+    command = [sys.executable, "-m", "pooling_lib.course.export", "--live", "02",
                f"--port={port}", f"--token={token}"]
     server = Server(command, f"http://127.0.0.1:{port}/voila/static/reveal.js-6.0.1/dist/reveal.css",
                     home / "voila.log", cwd=ROOT, env=dict(os.environ, BROWSER=str(stand_in)))
@@ -302,7 +302,7 @@ def live_slides(browser, tmp_path_factory):
 
 @pytest.mark.browser
 def test_live_command_opens_the_deck_on_this_computer_only(live_slides):
-    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/voila/render/01_regions_and_strides\.ipynb"
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+/voila/render/02_regions_and_strides\.ipynb"
                         r"\?token=[0-9a-f]{32}", live_slides)
 
 
@@ -366,7 +366,7 @@ def test_speaker_view_opens_offline_with_the_notes_and_the_next_slide(exported, 
     page = offline_page
     requests = []
     page.context.on("request", lambda request: requests.append(request.url))
-    page.goto((out / "03_forward_pass.slides.html").as_uri())
+    page.goto((out / "04_forward_pass.slides.html").as_uri())
     page.wait_for_function("() => window.Reveal && Reveal.isReady()")
     notes = page.evaluate("""() => {
         const slide = Reveal.getSlides().find(s => s.querySelector('aside.notes'));

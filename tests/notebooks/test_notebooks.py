@@ -300,7 +300,7 @@ def good_notebook():
         md("Notes", "notes"),
         code("answer = ...\ncheck_output_size(answer, 5, 2)", "fragment", 3),
         colab_cell(execution_count=4),            # navigation puts it right after the title
-        md("## What you learned\n\n- [the contents](05_padding_and_output_size.ipynb)"),
+        md("## What you learned\n\n- [the contents](06_padding_and_output_size.ipynb)"),
     ])
 
 

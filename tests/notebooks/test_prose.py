@@ -54,24 +54,24 @@ def pools_of_cell(x, pool, stride, cell):
     return inside, won
 
 
-# --- 01 · Regions and strides -----------------------------------------------------------------
+# --- 02 · Regions and strides -----------------------------------------------------------------
 
 def test_01_pool_counts_of_the_running_example():
     nine, four = pl.max_pool2d(EXAMPLE, 2, 1), pl.max_pool2d(EXAMPLE, 2, 2)
-    says(cell("01_regions_and_strides", "## Region 2×2, stride 1"),
+    says(cell("02_regions_and_strides", "## Region 2×2, stride 1"),
          f"it fits in {pl.pool_output_size(4, 2, 1)} positions across and "
          f"{pl.pool_output_size(4, 2, 1)} down: **{nine.size} pools**, a 3×3 output")
-    says(cell("01_regions_and_strides", "## Same region, stride 2"),
+    says(cell("02_regions_and_strides", "## Same region, stride 2"),
          f"{pl.pool_output_size(4, 2, 2)} positions across, 2 down, **{four.size} pools**, a 2×2 output")
     assert four.size / EXAMPLE.size == 1 / 4  # "A quarter of the numbers are left."
-    assert f"({', '.join(map(str, nine.ravel()))})" in cell("01_regions_and_strides", "maxpooling_1.png")
-    assert f"({', '.join(map(str, four.ravel()))})" in cell("01_regions_and_strides", "maxpooling_2.png")
-    says(cell("01_regions_and_strides", "## What you learned"),
+    assert f"({', '.join(map(str, nine.ravel()))})" in cell("02_regions_and_strides", "maxpooling_1.png")
+    assert f"({', '.join(map(str, four.ravel()))})" in cell("02_regions_and_strides", "maxpooling_2.png")
+    says(cell("02_regions_and_strides", "## What you learned"),
          f"{nine.size} overlapping pools at stride 1 and {four.size} separate pools at stride 2")
 
 
 def test_01_the_cells_of_row_1_and_their_pools():
-    text = cell("01_regions_and_strides", "each show up twice in the output")
+    text = cell("02_regions_and_strides", "each show up twice in the output")
     (six_in, six_won), (seven_in, seven_won), (eight_in, eight_won) = (
         pools_of_cell(EXAMPLE, 2, 1, (1, c)) for c in (1, 2, 3))
     assert EXAMPLE[1, 1:].tolist() == [6, 7, 8] and len(six_in) == len(seven_in)
@@ -90,13 +90,13 @@ def test_01_the_cells_of_row_1_and_their_pools():
 
 
 def test_01_output_size_worked_examples():
-    says(cell("01_regions_and_strides", "## How many windows fit?"),
+    says(cell("02_regions_and_strides", "## How many windows fit?"),
          "starts at 0, 2 and 4, so", f"⌊(7 − 3) / 2⌋ + 1 = {pl.pool_output_size(7, 3, 2)} windows")
     assert [2 * i for i in range(pl.pool_output_size(7, 3, 2))] == [0, 2, 4]
-    says(cell("01_regions_and_strides", "## When the sizes do not divide"),
+    says(cell("02_regions_and_strides", "## When the sizes do not divide"),
          f"(5 − 2) / 2 = {(5 - 2) / 2}", f"⌊1.5⌋ + 1 = {pl.pool_output_size(5, 2, 2)} windows per axis",
          "A third window would start at cell 4")
-    text = cell("01_regions_and_strides", "No window reads the bottom row")
+    text = cell("02_regions_and_strides", "No window reads the bottom row")
     x5 = small_input(5)
     out = pl.max_pool2d(x5, 2, 2)
     assert pl.max_pool2d(x5[:4, :4], 2, 2).tolist() == out.tolist()  # the last row/column unread
@@ -104,12 +104,12 @@ def test_01_output_size_worked_examples():
     says(text, "their 8 and 7 never reach the output", f"here that is {(5 - 2) / 2 + 1}, not a size")
 
 
-# --- 04 · The backward pass ---------------------------------------------------------------------
+# --- 05 · The backward pass ---------------------------------------------------------------------
 
 def test_04_winners_receive_their_windows_gradient():
     grad = np.array([[1.0, 2.0], [3.0, 4.0]])
     dx = pl.max_pool2d_backward(grad, EXAMPLE, 2, 2)
-    text = cell("04_backward_pass", "The 6 at `x[1, 1]` won window `(0, 0)`")
+    text = cell("05_backward_pass", "The 6 at `x[1, 1]` won window `(0, 0)`")
     assert EXAMPLE[1, 1] == 6 and dx[1, 1] == grad[0, 0] == 1
     received = {int(EXAMPLE[i, j]): int(dx[i, j]) for i, j in zip(*np.nonzero(dx))}
     assert received == {6: 1, 8: 2, 3: 3, 4: 4} and dx[3, 3] == 4
@@ -119,14 +119,14 @@ def test_04_winners_receive_their_windows_gradient():
 
 
 def test_04_the_pictures_send_ones_and_the_arrays_the_upstream_gradient():
-    says(cell("04_backward_pass", "The picture keeps the arithmetic simple"),
+    says(cell("05_backward_pass", "The picture keeps the arithmetic simple"),
          "**every output cell sends 1**",
          "`pl.max_pool2d_backward(np.ones((2, 2)), x, 2, 2)`")
     avg = pl.avg_pool2d_backward(np.array([[1.0, 2.0], [3.0, 4.0]]), (4, 4), 2, 2)
     ones = pl.avg_pool2d_backward(np.ones((2, 2)), (4, 4), 2, 2)
     assert np.all(ones == 1 / 4)
     assert sorted(set(avg.ravel() * 4)) == [1, 2, 3, 4]
-    says(cell("04_backward_pass", "In the picture every output cell sends 1 again"),
+    says(cell("05_backward_pass", "In the picture every output cell sends 1 again"),
          "each cell of a window gets 1/4", "1/4, 2/4, 3/4 and 4/4")
 
 
@@ -135,9 +135,9 @@ def test_04_the_peak_and_the_assignment_bug():
                      [0, 3, 0, 0, 0]])
     ones = np.ones((3, 3))
     total = pl.max_pool2d_backward(ones, peak, 3, 1)
-    says(cell("04_backward_pass", "## 3 · Overlapping windows add up"),
+    says(cell("05_backward_pass", "## 3 · Overlapping windows add up"),
          f"There are 3 × 3 = {ones.size} windows", f"**the peak gets {int(total[2, 2])}**")
-    says(cell("04_backward_pass", "The outputs send 9 units of gradient"),
+    says(cell("05_backward_pass", "The outputs send 9 units of gradient"),
          f"The outputs send {int(ones.sum())} units", "the peak gets 1 and **8 of the 9 units are lost**")
 
 
@@ -148,27 +148,27 @@ def test_04_gradient_checks():
     error = pl.relative_error(pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2, 1), values, g),
                               pl.max_pool2d_backward(g, values, 2, 1))
     assert 1e-11 < error < 1e-9
-    says(cell("04_backward_pass", "They agree to about ten digits"), "about ten digits")
+    says(cell("05_backward_pass", "They agree to about ten digits"), "about ten digits")
     three = np.array([[7.0, 7.0], [7.0, 1.0]])
     numeric = pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2, 2), three, np.ones((1, 1)))
     split = pl.max_pool2d_backward(np.ones((1, 1)), three, 2, 2, ties="split")
     assert np.allclose(numeric[three == 7], 0.5) and np.allclose(split[three == 7], 1 / 3)
-    says(cell("04_backward_pass", "With three tied cells the numerical slope"),
+    says(cell("05_backward_pass", "With three tied cells the numerical slope"),
          "still 1/2 on each, but `split` gives 1/3")
     two = np.array([[3.0, 7.0], [7.0, 1.0]])
     numeric_two = pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2, 2), two, np.ones((1, 1)))
     assert np.isclose(numeric.sum(), 1.5) and np.isclose(numeric_two.sum(), 1.0)
-    says(cell("04_backward_pass", "Speaker notes: ask why the numerical gradient at a tie"),
+    says(cell("05_backward_pass", "Speaker notes: ask why the numerical gradient at a tie"),
          "sums to 1.5 with three tied cells (and 1 with two)")
 
 
-# --- 05 · Padding and output size ---------------------------------------------------------------
+# --- 06 · Padding and output size ---------------------------------------------------------------
 
 X5 = small_input(5)
 
 
 def test_05_padding_worked_examples():
-    says(cell("05_padding_and_output_size", "### In average pooling, who counts in the divisor?"),
+    says(cell("06_padding_and_output_size", "### In average pooling, who counts in the divisor?"),
          "holds 4 real cells and 5 padding cells")
     window = np.pad(X5, 1)[:3, :3]
     assert np.count_nonzero(np.pad(np.ones((5, 5)), 1)[:3, :3]) == 4
@@ -176,7 +176,7 @@ def test_05_padding_worked_examples():
     assert corner == 8 + 6 + 1 + 8
     with_pad = pl.avg_pool2d(X5, 3, 2, 1)
     without = pl.avg_pool2d(X5, 3, 2, 1, count_include_pad=False)
-    says(cell("05_padding_and_output_size", "The corner: (8 + 6 + 1 + 8)"),
+    says(cell("06_padding_and_output_size", "The corner: (8 + 6 + 1 + 8)"),
          f"(8 + 6 + 1 + 8) / 9 ≈ {with_pad[0, 0]:.2f} against (8 + 6 + 1 + 8) / 4 = {without[0, 0]:.2f}",
          f"both agree there ({with_pad[1, 1]:.2f})")
     assert with_pad[1, 1] == without[1, 1]
@@ -190,7 +190,7 @@ def test_05_padding_worked_examples():
 
 
 def test_05_padding_is_at_most_half_the_pool():
-    text = cell("05_padding_and_output_size", "### Padding is at most half the pool")
+    text = cell("06_padding_and_output_size", "### Padding is at most half the pool")
     for pool, most in ((3, 1), (2, 1), (5, 2)):
         pl.max_pool2d(np.ones((8, 8)), pool, 1, most)
         with pytest.raises(ValueError, match="at most half the pool size"):
@@ -208,30 +208,30 @@ def test_05_padding_is_at_most_half_the_pool():
 
 
 def test_05_same_ceil_mode_and_dilation_worked_examples():
-    says(cell("05_padding_and_output_size", "## 'valid' and 'same' (Keras' names)"),
+    says(cell("06_padding_and_output_size", "## 'valid' and 'same' (Keras' names)"),
          f"`ceil(5 / 2) = {pl.pool_output_size(5, 2, 2, padding='same')}` windows",
          f"`(3 − 1)·2 + 2 − 5 = {(3 - 1) * 2 + 2 - 5}` padding cell")
-    says(cell("05_padding_and_output_size", "## ceil_mode: keep the last, partial window"),
+    says(cell("06_padding_and_output_size", "## ceil_mode: keep the last, partial window"),
          f"`floor((3 − 2) / 2) + 1 = {pl.pool_output_size(3, 2, 2)}`",
          f"`ceil((3 − 2) / 2) + 1 = {pl.pool_output_size(3, 2, 2, ceil_mode=True)}`")
-    says(cell("05_padding_and_output_size", "### …but the last window must start inside the input"),
+    says(cell("06_padding_and_output_size", "### …but the last window must start inside the input"),
          "`ceil((4 + 2 − 2) / 3) + 1 = 3`", f"`2·3 − 1 = {2 * 3 - 1}`",
          f"`out = {pl.pool_output_size(4, 2, 3, 1, ceil_mode=True)}`, not 3")
-    says(cell("05_padding_and_output_size", "## Dilation: taps with gaps"),
+    says(cell("06_padding_and_output_size", "## Dilation: taps with gaps"),
          f"`eff = 2·(2 − 1) + 1 = {2 * (2 - 1) + 1}` cells")
     assert pl.pool_output_size(10, 2, 3, dilation=2) == pl.pool_output_size(10, 3, 3)
-    says(cell("05_padding_and_output_size", "The padded row has 7 + 2·1"), "7 + 2·1 = 9 cells")
+    says(cell("06_padding_and_output_size", "The padded row has 7 + 2·1"), "7 + 2·1 = 9 cells")
 
 
 def test_05_adaptive_bins():
     from pooling_lib.adaptive import bins
-    text = cell("05_padding_and_output_size", "## Adaptive pooling: you choose the output size")
+    text = cell("06_padding_and_output_size", "## Adaptive pooling: you choose the output size")
     assert bins(6, 3) == [(2 * i, 2 * i + 2) for i in range(3)]
     shared = sorted(c for c in range(5) if sum(a <= c < b for a, b in bins(5, 3)) == 2)
     says(text, "6 cells into 3 bins: pool 2, stride 2",
          f"5 cells into 3 bins share cells {shared[0]} and {shared[1]}")
     out = pl.adaptive_max_pool2d(X5, 3)
-    text = cell("05_padding_and_output_size", "covers the rows of bin `i` and the columns of bin `j`")
+    text = cell("06_padding_and_output_size", "covers the rows of bin `i` and the columns of bin `j`")
     (r0, r1), col_bins = bins(5, 3)[0], bins(5, 3)
     says(text, f"output row 0 reads input rows {r0} and {r1 - 1}: {', '.join(map(str, out[0]))}",
          "the 9 at `x[1, 3]` wins both")
@@ -244,38 +244,38 @@ def test_05_adaptive_bins():
 def test_05_unpooling_index():
     _, indices = pl.max_pool2d(X5, 2, 2, return_indices=True)
     assert 8 in indices and X5[8 // 5, 8 % 5] == 9
-    says(cell("05_padding_and_output_size", "Index 8 is row 8 // 5"),
+    says(cell("06_padding_and_output_size", "Index 8 is row 8 // 5"),
          "Index 8 is row 8 // 5 = 1, column 8 % 5 = 3: the 9 at `x[1, 3]`")
 
 
-# --- 06 · Fast pooling ----------------------------------------------------------------------------
+# --- 08 · Fast pooling ----------------------------------------------------------------------------
 
 def test_06_counts_and_constants():
     from pooling_lib import _engine, im2col
     from pooling_lib.course import benchmark
     windows = pl.max_pool2d(np.zeros((1, 8, 32, 32)), 2, 2).size
-    says(cell("06_fast_pooling", "The same 2048 numbers"), f"The same {windows} numbers",
+    says(cell("08_fast_pooling", "The same 2048 numbers"), f"The same {windows} numbers",
          "Calls shorter than a millisecond are run in batches")
     assert benchmark.SAMPLE == 1e-3
-    says(cell("06_fast_pooling", "On the 1×8×32×32 input it is still four slices"),
+    says(cell("08_fast_pooling", "On the 1×8×32×32 input it is still four slices"),
          f"each holding {windows} numbers")
     columns = im2col.im2col(EXAMPLE, 2, stride=1)
-    says(cell("06_fast_pooling", "Column 0 is window (0, 0)"),
+    says(cell("08_fast_pooling", "Column 0 is window (0, 0)"),
          f"read row by row: {', '.join(map(str, columns[:, 0]))}.")
     grad = pl.max_pool2d_backward(np.ones((3, 3)), EXAMPLE, 2, 1)
     assert [grad[EXAMPLE == v].tolist() for v in (6, 7, 8)] == [[2.0], [2.0], [2.0]]
-    says(cell("06_fast_pooling", "6, 7 and 8 each win two windows"),
+    says(cell("08_fast_pooling", "6, 7 and 8 each win two windows"),
          "6, 7 and 8 each win two windows, so each collects 2")
-    says(cell("06_fast_pooling", "### The price: copies"),
+    says(cell("08_fast_pooling", "### The price: copies"),
          f"one copy for 2×2 at stride 2, {9 / 4:g} for 3×3 at stride 2, {9 / 1:g} for 3×3 at stride 1")
     assert 16 * 16 - 1 == np.iinfo(np.uint8).max
-    says(cell("06_fast_pooling", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
-    says(cell("06_fast_pooling", "### Two more steps in the real thing"),
+    says(cell("08_fast_pooling", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
+    says(cell("08_fast_pooling", "### Two more steps in the real thing"),
          f"Up to {_engine.SMALL} cells ({_engine.SMALL_MAX} for max pooling)", "2k slices instead of k²",
          f"From {_engine.PARALLEL_BYTES >> 20} MiB on, the chunks go to a few threads")
     growth = pl.pool_output_size(64, 3, 1) ** 2 / pl.pool_output_size(8, 3, 1) ** 2
     assert 90 < growth < 110
-    says(cell("06_fast_pooling", "Try size 8 and then 64"), "grows about 100 times")
+    says(cell("08_fast_pooling", "Try size 8 and then 64"), "grows about 100 times")
 
 
 def test_06_the_prose_quotes_no_timing():
@@ -283,16 +283,16 @@ def test_06_the_prose_quotes_no_timing():
     the text: no number with a unit of time, no "a few microseconds". (The one duration left,
     median_time's batching threshold, is a setting, checked above against benchmark.SAMPLE.)"""
     unit = re.compile(r"\d\s*(ns|µs|us|ms|s)\b|\b(nano|micro|milli)seconds?\b")
-    for source in markdown("06_fast_pooling"):
+    for source in markdown("08_fast_pooling"):
         source = source.replace("Calls shorter than a millisecond", "")
         assert not unit.search(source), f"a timing in the prose: {source[:80]!r}"
 
 
-# --- 07 · A CNN with pooling --------------------------------------------------------------------
+# --- 09 · A CNN with pooling --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def trained():
-    """The three networks of notebook 07, trained as the notebook trains them (about 6 s)."""
+    """The three networks of notebook 09, trained as the notebook trains them (about 6 s)."""
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import load_digits_split
     x_train, y_train, x_test, y_test = load_digits_split()
@@ -308,26 +308,26 @@ def test_07_data_and_network_sizes():
     from pooling_lib.cnn.data import load_digits_split
     x_train, _, x_test, _ = load_digits_split()
     total = len(x_train) + len(x_test)
-    says(cell("07_cnn_with_pooling", "## 1 · Real handwritten digits"),
+    says(cell("09_cnn_with_pooling", "## 1 · Real handwritten digits"),
          f"**{total:,} scans of 8 × 8 pixels**", f"keeps {len(x_test) / total:.0%} of the digits aside")
     conv, _, _, _, dense = nn.make_cnn("max").layers
-    says(cell("07_cnn_with_pooling", "The convolution has 16 × 1 × 3 × 3"),
+    says(cell("09_cnn_with_pooling", "The convolution has 16 × 1 × 3 × 3"),
          f"16 × 1 × 3 × 3 = {conv.weight.size} weights and {conv.bias.size} biases: "
          f"**{conv.weight.size + conv.bias.size}**",
          f"256 × 10 weights and 10 biases: **{dense.weight.size + dense.bias.size:,}**")
     batches = -(-len(x_train) // nn.BATCH_SIZE)
-    says(cell("07_cnn_with_pooling", "## 3 · Training"),
+    says(cell("09_cnn_with_pooling", "## 3 · Training"),
          f"{nn.EPOCHS} **epochs** (passes over the {len(x_train):,} training digits), each in "
          f"{batches} batches of {nn.BATCH_SIZE}, learning rate {nn.LEARNING_RATE:g}")
     with_pool, without = nn.count_parameters(nn.make_cnn("max")), nn.count_parameters(nn.make_cnn(None))
     extra = without - with_pool
     assert 3.5 < without / with_pool < 4                       # "Almost four times as many"
-    says(cell("07_cnn_with_pooling", "Almost four times as many"), f"The {extra:,} extra")
+    says(cell("09_cnn_with_pooling", "Almost four times as many"), f"The {extra:,} extra")
     dense_without = nn.make_cnn(None).layers[-1]
     assert round(dense_without.weight.size / dense.weight.size) == 4
-    says(cell("07_cnn_with_pooling", "A quarter as many numbers reach the dense layer"),
+    says(cell("09_cnn_with_pooling", "A quarter as many numbers reach the dense layer"),
          f"{dense.weight.shape[0]} instead of {dense_without.weight.shape[0]:,}")
-    says(cell("07_cnn_with_pooling", "## What you learned"),
+    says(cell("09_cnn_with_pooling", "## What you learned"),
          f"{with_pool:,} parameters in all instead of {without:,}", f"after {nn.EPOCHS} epochs")
 
 
@@ -337,7 +337,7 @@ def test_07_the_race_is_described_as_it_runs():
     x_train, y_train, _, _ = load_digits_split()
     x_fit, _, x_val, _ = compare.split_validation(x_train, y_train)
     rates, seeds = compare.LEARNING_RATES, compare.SEEDS
-    says(cell("07_cnn_with_pooling", "### A fair race"),
+    says(cell("09_cnn_with_pooling", "### A fair race"),
          f"It sets {len(x_val)} of the {len(x_train):,} training digits aside",
          f"the other {len(x_fit):,}",
          f"tries {WORDS[len(rates)]} learning rates, from {min(rates):g} to {max(rates):g}",
@@ -355,7 +355,7 @@ def test_07_results_quoted_in_the_prose(trained):
     history = histories["max"]
     test_curve = history["test_accuracy"]
     first = next(k for k, a in enumerate(test_curve) if a >= 0.97)
-    says(cell("07_cnn_with_pooling", "Both losses fall fast"),
+    says(cell("09_cnn_with_pooling", "Both losses fall fast"),
          f"Test accuracy passes 97% at epoch {first + 1}",
          f"wobbles between {min(test_curve[first:]):.1%} and {max(test_curve[first:]):.1%}",
          f"ends at {test_curve[-1]:.1%}", f"Training accuracy ends higher "
@@ -364,20 +364,20 @@ def test_07_results_quoted_in_the_prose(trained):
     wrong = np.flatnonzero(predictions != y_test)
     as_one = sorted(y_test[wrong][predictions[wrong] == 1].tolist())
     assert as_one == [2, 6, 8, 8] and predictions[15] == 1 and y_test[15] == 8
-    says(cell("07_cnn_with_pooling", "mistakes out of 360"),
+    says(cell("09_cnn_with_pooling", "mistakes out of 360"),
          f"{WORDS[len(wrong)].capitalize()} mistakes out of {len(y_test)}, and "
          f"{WORDS[len(as_one)]} of them are called a 1: two 8s, a 6 and a 2", "digit 15 (an 8)")
-    says(cell("07_cnn_with_pooling", "- **Accuracy**:"),
+    says(cell("09_cnn_with_pooling", "- **Accuracy**:"),
          f"{acc['max']:.1%} against {acc[None]:.1%}, "
          f"{WORDS[correct['max'] - correct[None]]} digits out of {len(y_test)}")
-    says(cell("07_cnn_with_pooling", "At the same settings average pooling trails"),
+    says(cell("09_cnn_with_pooling", "At the same settings average pooling trails"),
          f"by {correct['max'] - correct['avg']} test digits")
     moved = {p: np.mean([nn.accuracy(net, shift(x_test, dy, dx), y_test)
                          for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))]) for p, net in nets.items()}
     assert moved["max"] > moved[None] and moved["avg"] > moved[None]
-    says(cell("07_cnn_with_pooling", "A single pixel costs every network a lot"),
+    says(cell("09_cnn_with_pooling", "A single pixel costs every network a lot"),
          f"{moved['max']:.1%} for max pooling against {moved[None]:.1%}")
-    says(cell("07_cnn_with_pooling", "## What you learned"), f"reads {acc['max']:.1%} of the test digits",
+    says(cell("09_cnn_with_pooling", "## What you learned"), f"reads {acc['max']:.1%} of the test digits",
          f"{moved['max']:.1%} with max pooling against {moved[None]:.1%} without")
 
 
@@ -402,6 +402,6 @@ def test_07_pooled_numbers_that_survive_a_move(trained):
         counted = ((after > 0) | (moved_after > 0)) & ~np.isclose(after, moved_after)
         change = np.abs(after - moved_after)[counted] / np.maximum(after, moved_after)[counted]
         assert (change < 0.25).sum() / ((after > 0) | (moved_after > 0)).sum() > 0.1  # "some"
-    says(cell("07_cnn_with_pooling", "The dense layer reads every position with its own weights"),
+    says(cell("09_cnn_with_pooling", "The dense layer reads every position with its own weights"),
          "Before pooling almost every number changes", "about a quarter stay exactly as they were",
          "some others change by less than 25%")

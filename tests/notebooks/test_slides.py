@@ -17,13 +17,13 @@ measures the slide shown:
   in a separate Python with the same probe to learn theirs);
 - an explorer, once shown, is inside the window.
 
-The links to the previous and next notebook must open those decks (deck 01 is reached by
+The links to the previous and next notebook must open those decks (deck 02 is reached by
 clicking deck 00's link), and no request may leave 127.0.0.1. A screenshot of every slide, at
 its last fragment, goes to tests/screenshots/slides/, with measures.json (every step's
 measures).
 
 To keep this under three minutes, the next deck loads (its notebook runs) while one is being
-walked, and notebook 07, the slowest to run, loads first; a deck's kernel is shut down once it
+walked, and notebook 09, the slowest to run, loads first; a deck's kernel is shut down once it
 has been walked.
 """
 import base64
@@ -51,7 +51,7 @@ DECKS = [path.name[:2] for path in SERIES]
 SCREENSHOTS = ROOT / "tests" / "screenshots" / "slides"
 VIEWPORT = {"width": 1024, "height": 768}  # a classroom projector
 MIN_TEXT_PX = 10
-SLOWEST = "07"  # its notebook trains networks: it starts loading first
+SLOWEST = "09"  # its notebook trains networks: it starts loading first
 
 pytestmark = pytest.mark.browser
 
