@@ -30,7 +30,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .. import fast
-from ..geometry import formula_size, plan
+from ..geometry import bins, formula_size, plan
 from ..layers import MODES
 
 OTHER_MODE = {"max": "avg", "avg": "max"}  # the mode a student may have mixed up with this one
@@ -1068,6 +1068,64 @@ def check_padded_average(answer, x, pool_size, stride=None, padding=0, count_inc
     by = "all the cells of the window" if count_include_pad else "the number of real cells"
     return wrong(f"{_num(value)} is not it. The window covers {span}: add its real cells, then "
                  f"divide by {by}.")
+
+
+# --- adaptive pooling (notebook 07) -------------------------------------------------------------
+
+def _read_bins(answer, count):
+    """(list of ``(first, last)`` pairs, None) from a list or tuple of pairs, else (None, why not)."""
+    example = "Write a list of (first, last) pairs, one per bin and in order, like [(0, 1), (1, 2)]"
+    if isinstance(answer, (str, bytes)):
+        return None, f"That is text. {example}."
+    if isinstance(answer, (dict, set)):
+        return None, f"{example}: the bins have an order, so not {_kind(answer)}."
+    if _as_pair(answer) is not None and count != 1:
+        return None, f"That is one pair, but there are {count} bins. {example}."
+    try:
+        items = list(answer)
+    except Exception:
+        return None, f"{example}, not {_show(answer)}."
+    pairs = [_as_pair(item) for item in items]
+    for item, pair in zip(items, pairs):
+        if pair is None:
+            return None, f"{_show(item)} is not a (first, last) pair of whole numbers. {example}."
+    return pairs, None
+
+
+def check_adaptive_bins(answer, size, output_size):
+    """Is ``answer`` the bins of adaptive pooling from ``size`` cells to ``output_size``: the
+    first and the last cell of each bin, ``[(first, last), ...]`` in order?"""
+    if unanswered(answer):
+        return TODO
+    pairs, problem = _read_bins(answer, output_size)
+    if problem:
+        return wrong(problem)
+    L, out = size, output_size
+    expected = [(start, stop - 1) for start, stop in bins(L, out)]
+    if pairs == expected:
+        shared = sorted({c for (_, last), (first, _) in zip(expected, expected[1:])
+                         for c in range(first, last + 1)})
+        return right(f"Right: {_and(expected)}. " + (
+            f"Neighbouring bins share cell{'s' if len(shared) > 1 else ''} {_and(shared)}."
+            if shared else "Here no cell is shared: the bins tile the row."))
+    if len(pairs) != out:
+        return wrong(f"There are {out} bins, one per output cell; you gave {len(pairs)}.")
+    mistakes = [
+        ([(start, stop) for start, stop in bins(L, out)],
+         "The formula's end is excluded: a bin's last cell is one less than ceil((i + 1)·L / out)."),
+        ([(i * L // out, (i + 1) * L // out - 1) for i in range(out)],
+         "The end rounds up, ceil((i + 1)·L / out), not down: that is what lets bins overlap."),
+        ([(i * (L // out), (i + 1) * (L // out) - 1) for i in range(out)],
+         f"Bins are not all L // out = {L // out} cells long: each starts at floor(i·L / out) and "
+         "ends before ceil((i + 1)·L / out)."),
+    ]
+    hints = [hint for candidate, hint in mistakes if pairs == candidate and candidate != expected]
+    if hints:
+        return wrong(f"Not yet. {_diagnose(hints)}")
+    i = next(i for i, (a, b) in enumerate(zip(pairs, expected)) if a != b)
+    start, stop = bins(L, out)[i]
+    return wrong(f"Bin {i} is not {pairs[i]}: it starts at floor({i}·{L} / {out}) = {start} and "
+                 f"ends before ceil({i + 1}·{L} / {out}) = {stop}.")
 
 
 # --- fast pooling (notebook 08) ----------------------------------------------------------------

@@ -603,6 +603,27 @@ def padded_average_checker(include):
                    JUNK_VALUES)
 
 
+# --- adaptive pooling (notebook 07) ------------------------------------------------------------
+
+def bins_checker():
+    L, out = 7, 3
+    right = [(math.floor(i * L / out), math.ceil((i + 1) * L / out) - 1) for i in range(out)]
+    assert right == [(0, 2), (2, 4), (4, 6)]
+    rights = [("tuples", right), ("lists", [list(p) for p in right]), ("tuple of tuples", tuple(right)),
+              ("array", np.array(right)), ("numpy ints", [tuple(np.int64(v) for v in p) for p in right]),
+              ("floats", [(float(a), float(b)) for a, b in right])]
+    raw = [("end excluded", [(a, b + 1) for a, b in right], "end is excluded"),
+           ("end rounded down", [(i * L // out, (i + 1) * L // out - 1) for i in range(out)], "rounds up"),
+           ("equal bins", [(2 * i, 2 * i + 1) for i in range(out)], "not all L // out = 2 cells"),
+           ("a start off by one", [(0, 2), (3, 4), (4, 6)], "Bin 1 is not (3, 4)"),
+           ("reversed", right[::-1], "Bin 0 is not (4, 6)"),
+           ("two bins", right[:2], "There are 3 bins"), ("one pair", (0, 2), "one pair, but there are 3 bins"),
+           ("a set", set(right), "the bins have an order"), ("text", "(0, 2), (2, 4), (4, 6)", "text"),
+           ("a bool", [(0, True), (2, 4), (4, 6)], "not a (first, last) pair")]
+    return Checker("check_adaptive_bins (7 into 3)", lambda a: ex.check_adaptive_bins(a, L, out),
+                   rights, [mutant(*m) for m in raw], JUNK_VALUES)
+
+
 # --- notebooks 08 and 09 -----------------------------------------------------------------------
 
 def im2col_checker():
@@ -702,7 +723,7 @@ def checkers():
         cells_checker("check_gradient_cells (04: 3, 1, cell (1, 2))", Q, 3, 1, (1, 2)),
         tie_cells_checker(),
         input_gradient_checker(), avg_input_gradient_checker(),
-        padded_average_checker(True), padded_average_checker(False),
+        padded_average_checker(True), padded_average_checker(False), bins_checker(),
         im2col_checker(), reshape_checker(), dense_checker(), layer_shape_checker(),
     ]
 

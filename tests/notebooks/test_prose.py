@@ -56,7 +56,7 @@ def pools_of_cell(x, pool, stride, cell):
 
 # --- 02 · Regions and strides -----------------------------------------------------------------
 
-def test_01_pool_counts_of_the_running_example():
+def test_02_pool_counts_of_the_running_example():
     nine, four = pl.max_pool2d(EXAMPLE, 2, 1), pl.max_pool2d(EXAMPLE, 2, 2)
     says(cell("02_regions_and_strides", "## Region 2×2, stride 1"),
          f"it fits in {pl.pool_output_size(4, 2, 1)} positions across and "
@@ -70,7 +70,7 @@ def test_01_pool_counts_of_the_running_example():
          f"{nine.size} overlapping pools at stride 1 and {four.size} separate pools at stride 2")
 
 
-def test_01_the_cells_of_row_1_and_their_pools():
+def test_02_the_cells_of_row_1_and_their_pools():
     text = cell("02_regions_and_strides", "each show up twice in the output")
     (six_in, six_won), (seven_in, seven_won), (eight_in, eight_won) = (
         pools_of_cell(EXAMPLE, 2, 1, (1, c)) for c in (1, 2, 3))
@@ -89,7 +89,7 @@ def test_01_the_cells_of_row_1_and_their_pools():
     assert [int((pl.max_pool2d(EXAMPLE, 2, 1) == v).sum()) for v in (6, 7, 8)] == [2, 2, 2]
 
 
-def test_01_output_size_worked_examples():
+def test_02_output_size_worked_examples():
     says(cell("02_regions_and_strides", "## How many windows fit?"),
          "starts at 0, 2 and 4, so", f"⌊(7 − 3) / 2⌋ + 1 = {pl.pool_output_size(7, 3, 2)} windows")
     assert [2 * i for i in range(pl.pool_output_size(7, 3, 2))] == [0, 2, 4]
@@ -106,7 +106,7 @@ def test_01_output_size_worked_examples():
 
 # --- 05 · The backward pass ---------------------------------------------------------------------
 
-def test_04_winners_receive_their_windows_gradient():
+def test_05_winners_receive_their_windows_gradient():
     grad = np.array([[1.0, 2.0], [3.0, 4.0]])
     dx = pl.max_pool2d_backward(grad, EXAMPLE, 2, 2)
     text = cell("05_backward_pass", "The 6 at `x[1, 1]` won window `(0, 0)`")
@@ -118,7 +118,7 @@ def test_04_winners_receive_their_windows_gradient():
     assert int((dx == 0).sum()) == 12
 
 
-def test_04_the_pictures_send_ones_and_the_arrays_the_upstream_gradient():
+def test_05_the_pictures_send_ones_and_the_arrays_the_upstream_gradient():
     says(cell("05_backward_pass", "The picture keeps the arithmetic simple"),
          "**every output cell sends 1**",
          "`pl.max_pool2d_backward(np.ones((2, 2)), x, 2, 2)`")
@@ -130,7 +130,7 @@ def test_04_the_pictures_send_ones_and_the_arrays_the_upstream_gradient():
          "each cell of a window gets 1/4", "1/4, 2/4, 3/4 and 4/4")
 
 
-def test_04_the_peak_and_the_assignment_bug():
+def test_05_the_peak_and_the_assignment_bug():
     peak = np.array([[3, 1, 0, 2, 3], [1, 3, 1, 4, 0], [1, 0, 9, 4, 2], [3, 3, 0, 0, 2],
                      [0, 3, 0, 0, 0]])
     ones = np.ones((3, 3))
@@ -141,7 +141,7 @@ def test_04_the_peak_and_the_assignment_bug():
          f"The outputs send {int(ones.sum())} units", "the peak gets 1 and **8 of the 9 units are lost**")
 
 
-def test_04_gradient_checks():
+def test_05_gradient_checks():
     from pooling_lib.course.widgets import distinct_input
     values = distinct_input(5) * 0.1
     g = np.random.default_rng(0).normal(size=(4, 4))
@@ -167,7 +167,7 @@ def test_04_gradient_checks():
 X5 = small_input(5)
 
 
-def test_05_padding_worked_examples():
+def test_06_padding_worked_examples():
     says(cell("06_padding_and_output_size", "### In average pooling, who counts in the divisor?"),
          "holds 4 real cells and 5 padding cells")
     window = np.pad(X5, 1)[:3, :3]
@@ -189,7 +189,7 @@ def test_05_padding_worked_examples():
     assert np.all(pl.max_pool2d(shifted, 3, 2, 1) < 0)
 
 
-def test_05_padding_is_at_most_half_the_pool():
+def test_06_padding_is_at_most_half_the_pool():
     text = cell("06_padding_and_output_size", "### Padding is at most half the pool")
     for pool, most in ((3, 1), (2, 1), (5, 2)):
         pl.max_pool2d(np.ones((8, 8)), pool, 1, most)
@@ -207,7 +207,7 @@ def test_05_padding_is_at_most_half_the_pool():
     assert all(np.pad(np.ones(10), F // 2 + 1)[:F].sum() >= 1 for F in (3, 5, 7))
 
 
-def test_05_same_ceil_mode_and_dilation_worked_examples():
+def test_06_same_ceil_mode_and_dilation_worked_examples():
     says(cell("06_padding_and_output_size", "## 'valid' and 'same' (Keras' names)"),
          f"`ceil(5 / 2) = {pl.pool_output_size(5, 2, 2, padding='same')}` windows",
          f"`(3 − 1)·2 + 2 − 5 = {(3 - 1) * 2 + 2 - 5}` padding cell")
@@ -223,15 +223,17 @@ def test_05_same_ceil_mode_and_dilation_worked_examples():
     says(cell("06_padding_and_output_size", "The padded row has 7 + 2·1"), "7 + 2·1 = 9 cells")
 
 
-def test_05_adaptive_bins():
+# --- 07 · Global and adaptive pooling, unpooling ------------------------------------------------
+
+def test_07_adaptive_bins():
     from pooling_lib.adaptive import bins
-    text = cell("06_padding_and_output_size", "## Adaptive pooling: you choose the output size")
+    text = cell("07_global_adaptive_and_unpooling", "## Adaptive pooling: you choose the output size")
     assert bins(6, 3) == [(2 * i, 2 * i + 2) for i in range(3)]
     shared = sorted(c for c in range(5) if sum(a <= c < b for a, b in bins(5, 3)) == 2)
     says(text, "6 cells into 3 bins: pool 2, stride 2",
          f"5 cells into 3 bins share cells {shared[0]} and {shared[1]}")
     out = pl.adaptive_max_pool2d(X5, 3)
-    text = cell("06_padding_and_output_size", "covers the rows of bin `i` and the columns of bin `j`")
+    text = cell("07_global_adaptive_and_unpooling", "covers the rows of bin `i` and the columns of bin `j`")
     (r0, r1), col_bins = bins(5, 3)[0], bins(5, 3)
     says(text, f"output row 0 reads input rows {r0} and {r1 - 1}: {', '.join(map(str, out[0]))}",
          "the 9 at `x[1, 3]` wins both")
@@ -241,16 +243,16 @@ def test_05_adaptive_bins():
     assert np.array_equal(out, pl.max_pool2d(X5, 3, 2, 1))
 
 
-def test_05_unpooling_index():
+def test_07_unpooling_index():
     _, indices = pl.max_pool2d(X5, 2, 2, return_indices=True)
     assert 8 in indices and X5[8 // 5, 8 % 5] == 9
-    says(cell("06_padding_and_output_size", "Index 8 is row 8 // 5"),
+    says(cell("07_global_adaptive_and_unpooling", "Index 8 is row 8 // 5"),
          "Index 8 is row 8 // 5 = 1, column 8 % 5 = 3: the 9 at `x[1, 3]`")
 
 
 # --- 08 · Fast pooling ----------------------------------------------------------------------------
 
-def test_06_counts_and_constants():
+def test_08_counts_and_constants():
     from pooling_lib import _engine, im2col
     from pooling_lib.course import benchmark
     windows = pl.max_pool2d(np.zeros((1, 8, 32, 32)), 2, 2).size
@@ -278,7 +280,7 @@ def test_06_counts_and_constants():
     says(cell("08_fast_pooling", "Try size 8 and then 64"), "grows about 100 times")
 
 
-def test_06_the_prose_quotes_no_timing():
+def test_08_the_prose_quotes_no_timing():
     """Timings come from the code cells of the run (with their units and settings), never from
     the text: no number with a unit of time, no "a few microseconds". (The one duration left,
     median_time's batching threshold, is a setting, checked above against benchmark.SAMPLE.)"""
@@ -303,7 +305,7 @@ def trained():
     return nets, histories, (x_train, y_train, x_test, y_test)
 
 
-def test_07_data_and_network_sizes():
+def test_09_data_and_network_sizes():
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import load_digits_split
     x_train, _, x_test, _ = load_digits_split()
@@ -331,7 +333,7 @@ def test_07_data_and_network_sizes():
          f"{with_pool:,} parameters in all instead of {without:,}", f"after {nn.EPOCHS} epochs")
 
 
-def test_07_the_race_is_described_as_it_runs():
+def test_09_the_race_is_described_as_it_runs():
     from pooling_lib.cnn import compare, nn
     from pooling_lib.cnn.data import load_digits_split
     x_train, y_train, _, _ = load_digits_split()
@@ -346,7 +348,7 @@ def test_07_the_race_is_described_as_it_runs():
          f"each one runs {compare.EPOCHS_RACE} epochs instead of {nn.EPOCHS}")
 
 
-def test_07_results_quoted_in_the_prose(trained):
+def test_09_results_quoted_in_the_prose(trained):
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import shift
     nets, histories, (_, _, x_test, y_test) = trained
@@ -381,7 +383,7 @@ def test_07_results_quoted_in_the_prose(trained):
          f"{moved['max']:.1%} with max pooling against {moved[None]:.1%} without")
 
 
-def test_07_pooled_numbers_that_survive_a_move(trained):
+def test_09_pooled_numbers_that_survive_a_move(trained):
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import shift
     nets, _, (_, _, x_test, _) = trained
