@@ -816,6 +816,49 @@ def check_backward(student, mode="max"):
                   "grad_input", praise)
 
 
+# --- convolution (notebook 01) ------------------------------------------------------------------
+
+def check_feature_value(answer, image, kernel, cell):
+    """Is ``answer`` the value of feature-map ``cell`` when ``kernel`` (k, k) slides over
+    ``image`` (H, W) at stride 1 without padding: the window at ``cell`` times the kernel, cell by
+    cell, added up (cross-correlation, as CNNs compute it)?"""
+    if unanswered(answer):
+        return TODO
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    k, (i, j) = kernel.shape[0], (int(v) for v in cell)
+    value, problem = _as_number(answer)
+    if problem:
+        return wrong(problem)
+
+    def at(r, c, w=kernel):  # the feature map's value at (r, c), or None outside it
+        inside = 0 <= r <= image.shape[0] - k and 0 <= c <= image.shape[1] - k
+        return float((image[r:r + k, c:c + k] * w).sum()) if inside else None
+
+    expected, window = at(i, j), image[i:i + k, j:j + k]
+    span = f"rows {i} to {i + k - 1} and columns {j} to {j + k - 1}"
+    if _agree(value, expected):
+        return right(f"{_num(expected)}: the window over {span}, times the kernel cell by cell, "
+                     "added up.")
+    mistakes = [
+        (float(window.sum()), "That adds up the window's cells without the kernel: multiply each "
+                              "cell by the kernel's weight in the same place first."),
+        (at(i, j, kernel[::-1, ::-1]), "That turns the kernel around (a convolution as in a maths "
+                                        "book). CNNs lay the kernel on the window as it is."),
+        (at(j, i), f"That is the window at ({j}, {i}): the first number is the row, {i}."),
+        (float((window * kernel).mean()), f"That is the mean of the products: add them up, do not "
+                                          f"divide by {k * k}."),
+        (float((window * kernel).max()), "That is the largest product: add them all up."),
+    ] + [(at(i + di, j + dj), f"That is the window at ({i + di}, {j + dj}), one step off: the "
+                               f"window for ({i}, {j}) starts at row {i}, column {j}.")
+         for di, dj in ((1, 0), (-1, 0), (0, 1), (0, -1))]
+    hints = [hint for v, hint in mistakes if v is not None and _agree(value, v)
+             and not _agree(v, expected)]
+    if hints:
+        return wrong(f"{_num(value)} is not it. {_diagnose(hints)}")
+    return wrong(f"{_num(value)} is not it. Lay the kernel on the window over {span}, multiply "
+                 "the cells that sit on top of each other and add the products.")
+
+
 # --- gradients by hand (notebook 05) ---------------------------------------------------------
 
 def _as_pair(item):

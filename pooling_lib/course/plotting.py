@@ -718,8 +718,38 @@ def show_confusion(matrix, truth="true digit", prediction="predicted digit"):
 
 def show_grid(values, title="", fmt=format_decimal):
     """A Figure of one grid of numbers, ``values`` shaped (rows, cols)."""
+    return show_grids([values], [title], fmt)
+
+
+def show_grids(grids, titles, fmt=format_decimal):
+    """A Figure of grids of numbers side by side, each ``(rows, cols)`` and coloured on its own
+    scale, each with its title."""
     board = Board()
-    board.grid(np.shape(values), title=title, fmt=fmt).show(values)
+    for values, title in zip(grids, titles, strict=True):
+        board.grid(np.shape(values), title=title, fmt=fmt).show(values)
+    return board.fit()
+
+
+def show_convolution(image, kernel, cell=(0, 0)):
+    """A Figure of one step of a convolution (stride 1, no padding; cross-correlation, as CNNs
+    compute it): ``image`` (H, W) with the window of output ``cell`` outlined, the ``kernel``
+    (k, k), the window times the kernel cell by cell, and the feature map
+    (H − k + 1, W − k + 1), whose ``cell`` is the sum of those products."""
+    from ..cnn.nn import correlate  # the convolution of the series' CNN
+    image, kernel = np.asarray(image, dtype=float), np.asarray(kernel, dtype=float)
+    k, (i, j) = kernel.shape[0], cell
+    products = image[i:i + k, j:j + k] * kernel
+    feature_map = correlate(image[None, None], kernel[None, None], 0)[0, 0]
+    board = board_for(np.concatenate([image.ravel(), kernel.ravel(), products.ravel(),
+                                      feature_map.ravel()]), cell_inches=0.32)
+    picture = board.grid(image.shape, title="image")
+    picture.show(image)
+    board.grid(kernel.shape, title="kernel").show(kernel)
+    board.grid(products.shape, title="window × kernel").show(products)
+    result = board.grid(feature_map.shape, title=f"feature map: ({i}, {j}) = "
+                                                 f"{format_decimal(products.sum())}")
+    result.show(feature_map)
+    Outlines(board.ax).show([picture.box(i, j, k, k), result.box(i, j)])
     return board.fit()
 
 

@@ -438,6 +438,37 @@ CODE_JUNK = [
 ]
 
 
+# --- convolution (notebook 01) ------------------------------------------------------------------
+
+def feature_value_checker():
+    from pooling_lib.cnn.data import load_digits_split
+    image = (load_digits_split()[0][6, 0] * 16).astype(int)        # the digit of notebook 01
+    kernel = np.array([[-1, -1, -1], [0, 0, 0], [1, 1, 1]])       # its horizontal-edge kernel
+    i, j = 3, 1
+    window = image[i:i + 3, j:j + 3]
+    right = int(sum(window[r, c] * kernel[r, c] for r in range(3) for c in range(3)))
+
+    def at(r, c, w=kernel):
+        return int((image[r:r + 3, c:c + 3] * w).sum())
+
+    rights = [("int", right), ("float", float(right)), ("np.int64", np.int64(right)),
+              ("0-d array", np.array(right))]
+    raw = [("the window's sum", int(window.sum()), "without the kernel"),
+           ("the kernel turned around", at(i, j, kernel[::-1, ::-1]), "turns the kernel around"),
+           ("row and column swapped", at(j, i), f"window at ({j}, {i})"),
+           ("the mean", (window * kernel).mean(), "mean of the products"),
+           ("one row up", at(i - 1, j), f"window at ({i - 1}, {j})"),
+           ("one row down", at(i + 1, j), f"window at ({i + 1}, {j})"),
+           ("one column left", at(i, j - 1), f"window at ({i}, {j - 1})"),
+           ("one column right", at(i, j + 1), f"window at ({i}, {j + 1})"),
+           ("a slip", right + 1, "Lay the kernel on the window"),
+           ("a list", [right], "Give one number"), ("text", str(right), "text")]
+    assert len({m[1] for m in raw[:9]} | {right}) == 10    # every slip gives its own number here
+    return Checker("check_feature_value (01: horizontal at (3, 1))",
+                   lambda a: ex.check_feature_value(a, image, kernel, (i, j)), rights,
+                   [mutant(*m) for m in raw], JUNK_VALUES)
+
+
 # --- cells and gradients by hand (notebook 05) -------------------------------------------------
 
 Q = distinct_input(5)   # notebook 05, "your turn": 3×3 at stride 1, output cell (1, 2)
@@ -725,6 +756,7 @@ def checkers():
         input_gradient_checker(), avg_input_gradient_checker(),
         padded_average_checker(True), padded_average_checker(False), bins_checker(),
         im2col_checker(), reshape_checker(), dense_checker(), layer_shape_checker(),
+        feature_value_checker(),
     ]
 
 

@@ -302,3 +302,33 @@ def test_every_text_of_a_channel_stack_is_inside_the_figure():
         extent = text.get_window_extent()
         assert box.x0 <= extent.x0 and extent.x1 <= box.x1, text.get_text()
         assert box.y0 <= extent.y0 and extent.y1 <= box.y1, text.get_text()
+
+
+def test_convolution_step_shows_window_kernel_products_and_the_map():
+    image = np.arange(20).reshape(4, 5) % 7
+    kernel = np.array([[1, 0], [0, -1]])
+    fig = P.show_convolution(image, kernel, cell=(1, 2))
+    assert [g.title.get_text() for g in fig.grids[:3]] == ["image", "kernel", "window × kernel"]
+    products = image[1:3, 2:4] * kernel
+    assert fig.grids[2].labels.strings == strings(products)
+    by_loop = [[(image[i:i + 2, j:j + 2] * kernel).sum() for j in range(4)] for i in range(3)]
+    assert fig.grids[3].labels.strings == strings(by_loop)            # the whole feature map
+    assert fig.grids[3].title.get_text() == f"feature map: (1, 2) = {products.sum()}"
+    frames = [p for p in fig.ax.patches if isinstance(p, matplotlib.patches.Rectangle)
+              and p.get_visible() and not p.get_fill()]
+    image_grid, result = fig.grids[0], fig.grids[3]
+    boxes = {tuple(round(v, 2) for v in (f.get_x(), f.get_y(), f.get_width(), f.get_height()))
+             for f in frames}
+    inset = 0.08
+    for (x, y, w, h) in (image_grid.box(1, 2, 2, 2), result.box(1, 2)):
+        assert (round(x + inset, 2), round(y + inset, 2), round(w - 2 * inset, 2),
+                round(h - 2 * inset, 2)) in boxes
+
+
+def test_show_grids_puts_each_grid_beside_the_last_with_its_title():
+    fig = P.show_grids([EXAMPLE, EXAMPLE[:2, :3] * -5], ["a", "b"])
+    assert [g.title.get_text() for g in fig.grids] == ["a", "b"]
+    assert fig.grids[1].labels.strings == strings(EXAMPLE[:2, :3] * -5)
+    assert fig.grids[1].origin[0] > fig.grids[0].origin[0] + 4 and fig.grids[1].origin[1] == fig.grids[0].origin[1]
+    with pytest.raises(ValueError):
+        P.show_grids([EXAMPLE], ["a", "b"])

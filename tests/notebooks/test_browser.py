@@ -267,6 +267,30 @@ def screenshot(target, name):
     target.screenshot(path=str(SCREENSHOTS / name))
 
 
+def click_self_check(page, path):
+    """Click a wrong answer, then the right one, of the first question of the notebook's closing
+    self-check, as a student does; return the colour of the mark shown after each click."""
+    from pooling_lib.course.self_check import self_check
+    question = self_check(path.stem[3:]).questions[0]
+    labels = page.locator(".pooling-self-check .widget-radio-box").first.locator("label")
+    assert labels.count() == len(question.choices), f"{path.name}: no self-check buttons"
+    fills = []
+    for choice in ((question.answer + 1) % len(question.choices), question.answer):
+        assert labels.nth(choice).inner_text().strip() == question.choices[choice]
+        labels.nth(choice).click()
+        expected = "#1a7f37" if choice == question.answer else "#cf222e"
+        try:
+            page.wait_for_function("""(fill) => {
+                const mark = document.querySelector('.pooling-self-check .pooling-feedback circle');
+                return mark && mark.getAttribute('fill') === fill; }""", arg=expected, timeout=10000)
+        except Exception:
+            pass  # the assertion reports what was shown
+        fills.append(page.evaluate("""() => { const mark = document.querySelector(
+            '.pooling-self-check .pooling-feedback circle');
+            return mark && mark.getAttribute('fill'); }"""))
+    return fills
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs_in_jupyterlab(page, lab, path):
     open_notebook(page, lab, path.name)
@@ -278,6 +302,7 @@ def test_notebook_runs_in_jupyterlab(page, lab, path):
         marks = page.evaluate("""() => [...document.querySelectorAll('.pooling-feedback svg')]
             .map(svg => ({width: svg.getBoundingClientRect().width,
                           fill: svg.querySelector('circle').getAttribute('fill')}))""")
+        clicked = click_self_check(page, path)
     finally:
         shut_down_kernel(page)
     errors = [f"cell '{c['source']}': {e}" for c in cells for e in c["errors"]]
@@ -286,6 +311,7 @@ def test_notebook_runs_in_jupyterlab(page, lab, path):
                  if c.cell_type == "code" and re.search(r"^[^#\n]*\bcheck_\w+\(", c.source, re.M))
     assert [m["width"] > 10 and m["fill"] == "#cf222e" for m in marks] == [True] * checks, \
         f"{path.name}: the verdicts' marks as drawn: {marks}"
+    assert clicked == ["#cf222e", "#1a7f37"], f"{path.name}: the self-check's verdicts: {clicked}"
     not_run = [c["source"] for c in cells if c["count"] is None]
     assert finished is True and not not_run, \
         f"{path.name}: Run All {'timed out' if finished == 'timeout' else 'stopped'}; not run: {not_run}"

@@ -105,19 +105,25 @@ def test_every_picture_is_embedded(exported):
 
 
 def test_markdown_pictures_and_explorers(exported):
-    """Each markdown picture is in the export; each explorer is replaced by a note."""
+    """Each markdown picture is in the export; each explorer is replaced by a note; the
+    self-check shows its questions with a verdict behind every choice."""
     out, files = exported
     for path in SERIES:
         nb = nbformat.read(path, as_version=4)
         pictures = sum(len(re.findall(r"!\[[^\n]*?\]\(\s*<?[^)\s>]*img/", c.source))
                        for c in nb.cells if c.cell_type == "markdown")
-        explorers = sum(export.WIDGET_VIEW in o.get("data", {})
-                        for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+        widgets = [o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs
+                   if export.WIDGET_VIEW in o.get("data", {})]
+        explorers = sum("text/html" not in data for data in widgets)
+        checks = [data["text/html"] for data in widgets if "text/html" in data]
+        assert len(checks) == 1, f"{path.stem}: {len(checks)} self-checks saved"
         for suffix in (".html", ".slides.html"):
             text = files[path.stem + suffix]
             assert text.count('src="data:image/') >= pictures, f"{path.stem}{suffix}"
             assert text.count('class="live-note"') == explorers, f"{path.stem}{suffix}"
             assert "application/vnd.jupyter.widget-state+json" not in text
+            assert text.count('<div class="pooling-self-check">') == 1, f"{path.stem}{suffix}"
+            assert text.count("<details><summary>") >= 9 and 'aria-label="not yet"' in text
 
 
 def test_links_between_notebooks_point_at_the_exports(exported):

@@ -142,14 +142,27 @@ def explorer_problems(nb):
     return problems
 
 
-def content_problems(nb):
-    """A "What you learned" cell and at least one check_ call (an exercise)."""
+def content_problems(nb, name="00_x.ipynb"):
+    """A "What you learned" cell, at least one check_ call (an exercise) unless the notebook is
+    an appendix, and at the very end (before the navigation) the lesson's self-check: a "Check
+    yourself" heading, then ``self_check("<name without its number>")`` with its output ignored."""
     problems = []
     if not any(re.search(r"^#+\s*What you learned", c.source, re.MULTILINE | re.IGNORECASE)
                for _, c in markdown_cells(nb)):
         problems.append("no markdown cell with a 'What you learned' heading")
-    if not any(CHECK_CALL.search(c.source) for _, c in code_cells(nb)):
+    appendix = bool(nb.cells) and "Appendix" in nb.cells[0].source.split("\n")[0]
+    if not appendix and not any(CHECK_CALL.search(c.source) for _, c in code_cells(nb)):
         problems.append("no code cell calls a check_ function")
+    cells = [c for c in nb.cells if navigation.TAG not in c.metadata.get("tags", [])]
+    lesson = Path(name).stem[3:]
+    if len(cells) < 2 or not re.fullmatch(
+            rf'from pooling_lib\.course\.self_check import self_check\nself_check\("{lesson}"\)',
+            cells[-1].source.strip()):
+        problems.append(f'the last cell is not the self-check, self_check("{lesson}")')
+    elif "nbval-ignore-output" not in cells[-1].metadata.get("tags", []):
+        problems.append("the self-check's output is not ignored by nbval (a widget)")
+    elif not (cells[-2].cell_type == "markdown" and cells[-2].source.startswith("### Check yourself")):
+        problems.append("no '### Check yourself' heading right before the self-check")
     return problems
 
 
@@ -247,8 +260,29 @@ def test_explorers_have_a_picture_and_ignore_output(path):
 
 
 @notebooks
-def test_what_you_learned_and_an_exercise(path):
-    assert content_problems(read(path)) == []
+def test_what_you_learned_an_exercise_and_a_closing_self_check(path):
+    assert content_problems(read(path), path.name) == []
+
+
+def contents_rows(text):
+    """``[(number, title, link), ...]``: the rows of the first contents table in ``text``."""
+    return re.findall(r"^\| (\d\d) \| \[([^\]]+)\]\(([^)]+)\) \|", text, re.MULTILINE)
+
+
+@pytest.mark.parametrize("where", ["README.md", "notebooks/00_start_here.ipynb"])
+def test_contents_tables_follow_the_series(where):
+    """The README's table and notebook 00's list every notebook of the series, in order, with its
+    number, the start of its title and a link that opens it."""
+    path = ROOT / where
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        text = "\n".join(c.source for _, c in markdown_cells(read(path)))
+    rows = contents_rows(text)
+    series = navigation.series(ROOT / "notebooks")
+    assert [number for number, _, _ in rows] == [p.name[:2] for p in series]
+    for (number, title, link), notebook in zip(rows, series):
+        assert (path.parent / link).resolve() == notebook.resolve(), (number, link)
+        assert navigation.title(notebook).startswith(f"{number} · {title}"), (number, title)
 
 
 @notebooks
@@ -301,13 +335,16 @@ def good_notebook():
         code("answer = ...\ncheck_output_size(answer, 5, 2)", "fragment", 3),
         colab_cell(execution_count=4),            # navigation puts it right after the title
         md("## What you learned\n\n- [the contents](06_padding_and_output_size.ipynb)"),
+        md("### Check yourself\n\nThree questions.", "subslide"),
+        code('from pooling_lib.course.self_check import self_check\nself_check("example")', "-", 5,
+             tags=["nbval-ignore-output"]),
     ])
 
 
 def test_good_notebook_passes_every_check():
     nb, folder = good_notebook(), ROOT / "notebooks"
     assert link_problems(nb, folder) == image_problems(nb) == badge_problems(nb, "99_example.ipynb") \
-        == slide_problems(nb) == explorer_problems(nb) == content_problems(nb) \
+        == slide_problems(nb) == explorer_problems(nb) == content_problems(nb, "99_example.ipynb") \
         == output_problems(nb) == slides_problems(nb) == []
 
 
@@ -325,7 +362,7 @@ def test_checks_find_broken_notebooks():
     assert badge_problems(good_notebook(), "05_other.ipynb")
     assert badge_problems(broken(lambda nb: nb.cells.pop(1)), "99_example.ipynb") == \
         ["no Binder badge", "no Colab badge"]
-    assert badge_problems(broken(lambda nb: nb.cells.pop(-2)), "99_example.ipynb") == \
+    assert badge_problems(broken(lambda nb: nb.cells.pop(7)), "99_example.ipynb") == \
         [f"the Colab cell installs from [], not [{repository()!r}]"]
     other = navigation.badge("notebooks/99_example.ipynb", "someone/else")
     assert len(badge_problems(broken(lambda nb: nb.cells[1].update(source=other)),
@@ -339,10 +376,22 @@ def test_checks_find_broken_notebooks():
     far = broken(push_picture_away)
     assert explorer_problems(far) == ["cell 6: padding_explorer has no picture "
                                       "img/padding_explorer.png in the two cells before it"]
-    assert content_problems(broken(lambda nb: nb.cells.pop())) == \
+    name = "99_example.ipynb"
+    assert content_problems(broken(lambda nb: nb.cells.pop(8)), name) == \
         ["no markdown cell with a 'What you learned' heading"]
-    assert content_problems(broken(lambda nb: nb.cells.pop(6))) == \
+    assert content_problems(broken(lambda nb: nb.cells.pop(6)), name) == \
         ["no code cell calls a check_ function"]
+    appendix = broken(lambda nb: nb.cells.pop(6))
+    appendix.cells[0].source = "# 99 · Appendix: example"
+    assert content_problems(appendix, name) == []            # an appendix needs no exercise
+    assert content_problems(broken(lambda nb: nb.cells.pop()), name) == \
+        ['the last cell is not the self-check, self_check("example")']
+    assert content_problems(good_notebook(), "99_other.ipynb") == \
+        ['the last cell is not the self-check, self_check("other")']
+    assert content_problems(broken(lambda nb: nb.cells[-1].metadata.pop("tags")), name) == \
+        ["the self-check's output is not ignored by nbval (a widget)"]
+    assert content_problems(broken(lambda nb: nb.cells.pop(-2)), name) == \
+        ["no '### Check yourself' heading right before the self-check"]
     error = nbformat.v4.new_output("error", ename="ValueError", evalue="x", traceback=[])
     assert output_problems(broken(lambda nb: nb.cells[6].outputs.append(error)))
     assert output_problems(broken(lambda nb: setattr(nb.cells[6], "execution_count", 7)))
@@ -351,10 +400,10 @@ def test_checks_find_broken_notebooks():
 
 def test_slide_count_follows_the_metadata():
     nb = good_notebook()
-    assert expected_sections(nb) == (3, 4)  # cells 0, 3, 7 start slides; cell 4 a subslide
+    assert expected_sections(nb) == (3, 5)  # cells 0, 3, 8 start slides; cells 4, 9 subslides
     assert slides_problems(nb) == []
     nb.cells[3].metadata["slideshow"]["slide_type"] = "-"
-    assert expected_sections(nb) == (2, 3)
+    assert expected_sections(nb) == (2, 4)
     assert slides_problems(nb) == []
 
 

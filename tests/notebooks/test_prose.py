@@ -54,6 +54,23 @@ def pools_of_cell(x, pool, stride, cell):
     return inside, won
 
 
+# --- 01 · Convolution and feature maps ---------------------------------------------------------
+
+def test_01_the_digit_the_kernels_and_the_maps():
+    from pooling_lib.cnn.data import load_digits_split
+    from pooling_lib.cnn.nn import Conv2D, make_cnn
+    image = load_digits_split()[0][6, 0] * 16
+    assert image.shape == (8, 8) and image.min() == 0 and image.max() == 16
+    says(cell("01_convolution_and_feature_maps", "## An image is a grid of numbers"),
+         "8 × 8 pixels, from 0 (paper) to 16 (ink)")
+    kernels = [layer.weight.shape[0] for layer in make_cnn("max").layers if isinstance(layer, Conv2D)]
+    says(cell("01_convolution_and_feature_maps", "## A layer has many kernels"),
+         f"the network of notebook 09 learns {kernels[0]}")
+    maps = pl.max_pool2d(np.zeros((4, 8 - 3 + 1, 8 - 3 + 1)), 2)
+    says(cell("01_convolution_and_feature_maps", "The 4 maps stay 4 maps"), f"The {len(maps)} maps stay {len(maps)} maps")
+    says(cell("01_convolution_and_feature_maps", "## Slide, multiply, add"), "Here is window `(2, 1)`")
+
+
 # --- 02 · Regions and strides -----------------------------------------------------------------
 
 def test_02_pool_counts_of_the_running_example():
@@ -259,7 +276,7 @@ def test_08_counts_and_constants():
     says(cell("08_fast_pooling", "The same 2048 numbers"), f"The same {windows} numbers",
          "Calls shorter than a millisecond are run in batches")
     assert benchmark.SAMPLE == 1e-3
-    says(cell("08_fast_pooling", "On the 1×8×32×32 input it is still four slices"),
+    says(cell("10_appendix_inside_pooling_lib", "On the 1×8×32×32 input it is still four slices"),
          f"each holding {windows} numbers")
     columns = im2col.im2col(EXAMPLE, 2, stride=1)
     says(cell("08_fast_pooling", "Column 0 is window (0, 0)"),
@@ -271,8 +288,8 @@ def test_08_counts_and_constants():
     says(cell("08_fast_pooling", "### The price: copies"),
          f"one copy for 2×2 at stride 2, {9 / 4:g} for 3×3 at stride 2, {9 / 1:g} for 3×3 at stride 1")
     assert 16 * 16 - 1 == np.iinfo(np.uint8).max
-    says(cell("08_fast_pooling", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
-    says(cell("08_fast_pooling", "### Two more steps in the real thing"),
+    says(cell("10_appendix_inside_pooling_lib", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
+    says(cell("10_appendix_inside_pooling_lib", "### Two more steps in the real thing"),
          f"Up to {_engine.SMALL} cells ({_engine.SMALL_MAX} for max pooling)", "2k slices instead of k²",
          f"From {_engine.PARALLEL_BYTES >> 20} MiB on, the chunks go to a few threads")
     growth = pl.pool_output_size(64, 3, 1) ** 2 / pl.pool_output_size(8, 3, 1) ** 2
