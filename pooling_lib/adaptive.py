@@ -16,7 +16,7 @@ import numpy as np
 
 from . import fast
 from ._engine import tap_dtype
-from .geometry import bins  # noqa: F401  (notebook 07 imports it from here)
+from .geometry import bins  # noqa: F401  (notebook 08 imports it from here)
 from .geometry import (adaptive_size, as_array, as_bool, as_gradient, as_input, as_pair, as_shape, bin_edges,
                        check_result, flat_planes, of_kind, planes, result_dtype, sum_dtype)
 

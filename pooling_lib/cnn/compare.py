@@ -1,4 +1,4 @@
-"""A fair race between max pooling, average pooling and no pooling on the digits of notebook 07.
+"""A fair race between max pooling, average pooling and no pooling on the digits of notebook 11.
 
 One training run says little: another learning rate or another seed can change the order. So
 every pooling gets the same treatment:

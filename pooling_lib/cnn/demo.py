@@ -1,4 +1,4 @@
-"""Train the CNN of notebook 09 on the handwritten digits, from the terminal.
+"""Train the CNN of notebook 10 on the handwritten digits, from the terminal.
 
     python -m pooling_lib.cnn.demo                    # max pooling, the defaults of nn.train
     python -m pooling_lib.cnn.demo --pooling none     # the same network without pooling

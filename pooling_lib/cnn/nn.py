@@ -241,7 +241,7 @@ class SoftmaxCrossEntropy:
         return g / len(g)
 
 
-# --- the network of notebook 09 --------------------------------------------------------------
+# --- the network of notebook 10 --------------------------------------------------------------
 
 def make_cnn(pooling="max", seed=0, channels=16, momentum=MOMENTUM):
     """Conv 3x3 (same) -> ReLU -> [pool 2x2] -> flatten -> dense 10, for (N, 1, 8, 8) digits.

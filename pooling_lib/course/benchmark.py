@@ -1,6 +1,6 @@
 """Time pooling four ways: a per-window loop, im2col, pooling_lib and (if installed) PyTorch.
 
-Notebook 08 and ``benchmarks/bench_pooling.py`` share this module. Every way is a layer with
+Notebook 09 and ``benchmarks/bench_pooling.py`` share this module. Every way is a layer with
 ``forward(x)`` and ``backward(grad, learning_rate)`` on ``(N, C, H, W)`` arrays, no padding:
 :data:`LAYERS` names them by mode (the im2col layers are ``pooling_lib.im2col``'s own).
 :func:`compare` times them on configs ``(N, C, H, W, pool, stride)`` and returns one row per

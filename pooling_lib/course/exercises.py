@@ -1055,7 +1055,7 @@ def check_input_gradient(answer, x, grad_output, pool_size, stride=None, mode="m
     return wrong(f"Not yet: {detail}.")
 
 
-# --- padding (notebook 06) ---------------------------------------------------------------------
+# --- padding (notebook 07) ---------------------------------------------------------------------
 
 def check_padded_average(answer, x, pool_size, stride=None, padding=0, count_include_pad=True,
                          cell=(0, 0)):
@@ -1113,7 +1113,7 @@ def check_padded_average(answer, x, pool_size, stride=None, padding=0, count_inc
                  f"divide by {by}.")
 
 
-# --- adaptive pooling (notebook 07) -------------------------------------------------------------
+# --- adaptive pooling (notebook 08) -------------------------------------------------------------
 
 def _read_bins(answer, count):
     """(list of ``(first, last)`` pairs, None) from a list or tuple of pairs, else (None, why not)."""
@@ -1171,7 +1171,7 @@ def check_adaptive_bins(answer, size, output_size):
                  f"ends before ceil({i + 1}·{L} / {out}) = {stop}.")
 
 
-# --- fast pooling (notebook 08) ----------------------------------------------------------------
+# --- fast pooling (notebook 09) ----------------------------------------------------------------
 
 def check_im2col_size(answer, shape, pool_size, stride=None):
     """Is ``answer`` the number of values in im2col's column matrix for an input of ``shape``
@@ -1277,7 +1277,7 @@ def check_reshape_pool(student, mode="max"):
                  "and H, W multiples of k.")
 
 
-# --- the CNN (notebook 09) ---------------------------------------------------------------------
+# --- the CNN (notebook 10) ---------------------------------------------------------------------
 
 def _layer_shapes(network, batch, input_shape):
     """(layer, input shape, output shape) for every layer of ``network`` (an ``nn.Sequential``)

@@ -34,7 +34,7 @@ PICTURES = {  # file name -> a function making the picture (anything with a png(
         lambda: plotting.show_gradient(one_peak(), 3, stride=1, cell=(0, 2)),
     "im2col.png": lambda: plotting.show_im2col(EXAMPLE, 2, stride=1),
     # each explorer's first state; speed_explorer's shows measured timings, so it changes a
-    # little every time it is made, and digit_explorer trains notebook 09's CNN first (seeded)
+    # little every time it is made, and digit_explorer trains notebook 10's CNN first (seeded)
     **{f"{make.__name__}.png": (lambda make=make: make().picture) for make in widgets.EXPLORERS},
 }
 

@@ -7,7 +7,8 @@ Usage (from the repository folder):
 The estimate is a rule of thumb, stated here so that it can be argued with: a student reads
 markdown at about 120 words a minute (technical text, read with care), spends half a minute
 on each code cell (run it, read its output), three minutes on each explorer, five on each
-exercise and two on the closing self-check (three questions to click). Navigation cells and
+exercise (a cell that calls a check_ function and holds a ... for the student to replace) and
+two on the closing self-check (three questions to click). Navigation cells and
 the Colab cell (tagged "navigation", "colab") are left out of every count.
 """
 import argparse
@@ -26,6 +27,7 @@ MINUTES = {"code": 0.5, "explorer": 3, "exercise": 5, "self-check": 2}
 EXPLORER = re.compile(r"\b\w+_(explorer|stepper)\(")
 EXERCISE = re.compile(r"\bcheck_\w+\(")
 SELF_CHECK = re.compile(r"\bself_check\(")
+BLANK = re.compile(r"(=|^\s*)\s*\.\.\.", re.MULTILINE)  # answer = ... or a body that is ...
 HIDDEN = re.compile(r"!\[[^\]]*\]\([^)]*\)|\]\([^)]*\)|<[^>]+>|```.*?```", re.DOTALL)
 WORD = re.compile(r"[A-Za-z0-9][\w'’-]*")
 
@@ -42,7 +44,7 @@ def kind(cell):
         return "markdown"
     if SELF_CHECK.search(cell.source):
         return "self-check"
-    if EXERCISE.search(cell.source):
+    if EXERCISE.search(cell.source) and BLANK.search(cell.source):  # a checker and a blank to fill
         return "exercise"
     return "explorer" if EXPLORER.search(cell.source) else "code"
 

@@ -46,8 +46,9 @@ def shuffled(question):
 
 
 def grade(question, choice):
-    """The :class:`~pooling_lib.course.exercises.Feedback` on picking ``choice`` (an index)."""
-    return Feedback(choice == question.answer, question.why[choice])
+    """The :class:`~pooling_lib.course.exercises.Feedback` on picking ``choice`` (an index); its
+    sentence is plain text, so a `code` mark loses its backticks."""
+    return Feedback(choice == question.answer, question.why[choice].replace("`", ""))
 
 
 def _code(text):

@@ -475,7 +475,7 @@ def speed_story(row):
             f"{format_time(row['loop'] / windows)} per window. Faster than the loop: {faster}.")
 
 
-# --- the CNN's digits (notebook 09) --------------------------------------------------------------
+# --- the CNN's digits (notebook 10) --------------------------------------------------------------
 
 DIGIT_RIGHT, DIGIT_WRONG, DIGIT_OTHER = "#0072B2", "#D55E00", "#BBBBBB"  # Okabe-Ito, grey
 

@@ -1,4 +1,4 @@
-"""The fair race of notebook 09: validation split, learning-rate choice, table, plot."""
+"""The fair race of notebook 11: validation split, learning-rate choice, table, plot."""
 import numpy as np
 import pytest
 

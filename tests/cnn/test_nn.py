@@ -1,4 +1,4 @@
-"""The CNN of notebook 09: gradient checks of every layer, shapes, errors, data, training."""
+"""The CNN of notebook 10: gradient checks of every layer, shapes, errors, data, training."""
 import numpy as np
 import pytest
 

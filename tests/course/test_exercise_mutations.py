@@ -520,6 +520,18 @@ def tie_cells_checker():
         "outside the input", "nothing", "flat index")])
 
 
+def tie_exercise_checker():
+    """Notebook 06's exercise: a 3×3 pool at stride 1 over an input with one tie."""
+    q = distinct_input(5, tie=True)
+    tied = [tuple(map(int, c)) for c in np.argwhere(q == q.max())]
+    assert tied == [(2, 2), (2, 3)]                      # both in window (1, 2): rows 1-3, columns 2-4
+    base = cells_checker("check_gradient_cells (06: tie, 3, 1, cell (1, 2))", q, 3, 1, (1, 2))
+    mutants = [mutant("the last tied cell", [tied[1]], "first tied cell"),
+               mutant("every tied cell", tied, "tie for the largest value")]
+    return base._replace(mutants=mutants + [m for m in base.mutants if m.name in (
+        "outside the input", "nothing", "flat index", "a cell that lost", "row and column swapped")])
+
+
 ACC_X = np.array([[1, 4, 2, 0],        # notebook 05: add it up by hand (3×3 at stride 1)
                   [3, 5, 8, 1],
                   [2, 6, 0, 3],
@@ -602,7 +614,7 @@ def avg_input_gradient_checker():
                    forms_of_array(right), mutants, JUNK_VALUES)
 
 
-# --- padding (notebook 06) ---------------------------------------------------------------------
+# --- padding (notebook 07) ---------------------------------------------------------------------
 
 X5 = small_input(5)
 
@@ -634,7 +646,7 @@ def padded_average_checker(include):
                    JUNK_VALUES)
 
 
-# --- adaptive pooling (notebook 07) ------------------------------------------------------------
+# --- adaptive pooling (notebook 08) ------------------------------------------------------------
 
 def bins_checker():
     L, out = 7, 3
@@ -655,7 +667,7 @@ def bins_checker():
                    rights, [mutant(*m) for m in raw], JUNK_VALUES)
 
 
-# --- notebooks 08 and 09 -----------------------------------------------------------------------
+# --- notebooks 09 and 10 -----------------------------------------------------------------------
 
 def im2col_checker():
     shape, F, S = (16, 32, 28, 28), 3, 2
@@ -752,7 +764,7 @@ def checkers():
         forward_checker("max"), forward_checker("avg"),
         backward_checker("max"), backward_checker("avg"),
         cells_checker("check_gradient_cells (04: 3, 1, cell (1, 2))", Q, 3, 1, (1, 2)),
-        tie_cells_checker(),
+        tie_cells_checker(), tie_exercise_checker(),
         input_gradient_checker(), avg_input_gradient_checker(),
         padded_average_checker(True), padded_average_checker(False), bins_checker(),
         im2col_checker(), reshape_checker(), dense_checker(), layer_shape_checker(),

@@ -339,7 +339,7 @@ def test_the_size_exercises_of_notebook_05_have_different_answers():
     from pathlib import Path
 
     import nbformat
-    path = Path(__file__).resolve().parents[2] / "notebooks" / "06_padding_and_output_size.ipynb"
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "07_padding_and_output_size.ipynb"
     settings = []
     for cell in nbformat.read(path, as_version=4).cells:
         if cell.cell_type == "code" and "check_output_size(" in cell.source:

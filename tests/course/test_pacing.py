@@ -33,3 +33,14 @@ def test_every_notebook_of_the_series_is_measured():
     assert [name for name, _ in rows] == [p.name for p in pacing.series(pacing.NOTEBOOKS)]
     table = pacing.table([(name, pacing.measure(nb)) for name, nb in rows])
     assert table.count("\n") == len(rows) + 1 and all(name in table for name, _ in rows)
+
+
+def test_a_checker_run_on_a_given_function_is_code_and_the_self_check_is_its_own_kind():
+    nb = new_notebook(cells=[
+        new_code_cell("check_backward(max_pool_backward_assign)"),       # a demonstration
+        new_code_cell("def mine(x):\n    ...   # your code here\n\ncheck_backward(mine)"),
+        new_code_cell('from pooling_lib.course.self_check import self_check\nself_check("x")'),
+    ])
+    assert [pacing.kind(c) for c in nb.cells] == ["code", "exercise", "self-check"]
+    m = pacing.measure(nb)
+    assert m["minutes"] == round(0.5 + 5 + 2)

@@ -223,7 +223,7 @@ def test_measure_redraw_times_real_redraws():
 
 
 def small_cnn(pooling="max"):
-    """A CNN of notebook 09 trained for one epoch on 300 digits (a fraction of a second)."""
+    """A CNN of notebook 10 trained for one epoch on 300 digits (a fraction of a second)."""
     from pooling_lib.cnn.data import load_digits_split
     from pooling_lib.cnn.nn import make_cnn, train
     x_train, y_train, x_test, y_test = load_digits_split()

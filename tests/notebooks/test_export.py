@@ -266,7 +266,7 @@ def test_static_slides_fit_a_1024x768_screen(exported, browser, stem):
 def test_static_page_works_offline(exported, offline_page):
     out, files = exported
     page = offline_page
-    page.goto((out / "06_padding_and_output_size.html").as_uri())
+    page.goto((out / "07_padding_and_output_size.html").as_uri())
     page.wait_for_function("() => document.querySelectorAll('mjx-container').length > 0")
     broken = page.evaluate("""async () => {
         const images = [...document.images];

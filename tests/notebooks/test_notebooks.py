@@ -334,7 +334,7 @@ def good_notebook():
         md("Notes", "notes"),
         code("answer = ...\ncheck_output_size(answer, 5, 2)", "fragment", 3),
         colab_cell(execution_count=4),            # navigation puts it right after the title
-        md("## What you learned\n\n- [the contents](06_padding_and_output_size.ipynb)"),
+        md("## What you learned\n\n- [the contents](07_padding_and_output_size.ipynb)"),
         md("### Check yourself\n\nThree questions.", "subslide"),
         code('from pooling_lib.course.self_check import self_check\nself_check("example")', "-", 5,
              tags=["nbval-ignore-output"]),

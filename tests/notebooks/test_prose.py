@@ -65,7 +65,7 @@ def test_01_the_digit_the_kernels_and_the_maps():
          "8 × 8 pixels, from 0 (paper) to 16 (ink)")
     kernels = [layer.weight.shape[0] for layer in make_cnn("max").layers if isinstance(layer, Conv2D)]
     says(cell("01_convolution_and_feature_maps", "## A layer has many kernels"),
-         f"the network of notebook 09 learns {kernels[0]}")
+         f"the network of notebook 10 learns {kernels[0]}")
     maps = pl.max_pool2d(np.zeros((4, 8 - 3 + 1, 8 - 3 + 1)), 2)
     says(cell("01_convolution_and_feature_maps", "The 4 maps stay 4 maps"), f"The {len(maps)} maps stay {len(maps)} maps")
     says(cell("01_convolution_and_feature_maps", "## Slide, multiply, add"), "Here is window `(2, 1)`")
@@ -158,34 +158,34 @@ def test_05_the_peak_and_the_assignment_bug():
          f"The outputs send {int(ones.sum())} units", "the peak gets 1 and **8 of the 9 units are lost**")
 
 
-def test_05_gradient_checks():
+def test_06_gradient_checks():
     from pooling_lib.course.widgets import distinct_input
     values = distinct_input(5) * 0.1
     g = np.random.default_rng(0).normal(size=(4, 4))
     error = pl.relative_error(pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2, 1), values, g),
                               pl.max_pool2d_backward(g, values, 2, 1))
     assert 1e-11 < error < 1e-9
-    says(cell("05_backward_pass", "They agree to about ten digits"), "about ten digits")
+    says(cell("06_ties_and_gradient_checks", "They agree to about ten digits"), "about ten digits")
     three = np.array([[7.0, 7.0], [7.0, 1.0]])
     numeric = pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2, 2), three, np.ones((1, 1)))
     split = pl.max_pool2d_backward(np.ones((1, 1)), three, 2, 2, ties="split")
     assert np.allclose(numeric[three == 7], 0.5) and np.allclose(split[three == 7], 1 / 3)
-    says(cell("05_backward_pass", "With three tied cells the numerical slope"),
+    says(cell("06_ties_and_gradient_checks", "With three tied cells the numerical slope"),
          "still 1/2 on each, but `split` gives 1/3")
     two = np.array([[3.0, 7.0], [7.0, 1.0]])
     numeric_two = pl.numerical_gradient(lambda v: pl.max_pool2d(v, 2, 2), two, np.ones((1, 1)))
     assert np.isclose(numeric.sum(), 1.5) and np.isclose(numeric_two.sum(), 1.0)
-    says(cell("05_backward_pass", "Speaker notes: ask why the numerical gradient at a tie"),
+    says(cell("06_ties_and_gradient_checks", "Speaker notes: ask why the numerical gradient at a tie"),
          "sums to 1.5 with three tied cells (and 1 with two)")
 
 
-# --- 06 · Padding and output size ---------------------------------------------------------------
+# --- 07 · Padding and output size ---------------------------------------------------------------
 
 X5 = small_input(5)
 
 
-def test_06_padding_worked_examples():
-    says(cell("06_padding_and_output_size", "### In average pooling, who counts in the divisor?"),
+def test_07_padding_worked_examples():
+    says(cell("07_padding_and_output_size", "### In average pooling, who counts in the divisor?"),
          "holds 4 real cells and 5 padding cells")
     window = np.pad(X5, 1)[:3, :3]
     assert np.count_nonzero(np.pad(np.ones((5, 5)), 1)[:3, :3]) == 4
@@ -193,7 +193,7 @@ def test_06_padding_worked_examples():
     assert corner == 8 + 6 + 1 + 8
     with_pad = pl.avg_pool2d(X5, 3, 2, 1)
     without = pl.avg_pool2d(X5, 3, 2, 1, count_include_pad=False)
-    says(cell("06_padding_and_output_size", "The corner: (8 + 6 + 1 + 8)"),
+    says(cell("07_padding_and_output_size", "The corner: (8 + 6 + 1 + 8)"),
          f"(8 + 6 + 1 + 8) / 9 ≈ {with_pad[0, 0]:.2f} against (8 + 6 + 1 + 8) / 4 = {without[0, 0]:.2f}",
          f"both agree there ({with_pad[1, 1]:.2f})")
     assert with_pad[1, 1] == without[1, 1]
@@ -206,8 +206,8 @@ def test_06_padding_worked_examples():
     assert np.all(pl.max_pool2d(shifted, 3, 2, 1) < 0)
 
 
-def test_06_padding_is_at_most_half_the_pool():
-    text = cell("06_padding_and_output_size", "### Padding is at most half the pool")
+def test_07_padding_is_at_most_half_the_pool():
+    text = cell("07_padding_and_output_size", "### Padding is at most half the pool")
     for pool, most in ((3, 1), (2, 1), (5, 2)):
         pl.max_pool2d(np.ones((8, 8)), pool, 1, most)
         with pytest.raises(ValueError, match="at most half the pool size"):
@@ -224,33 +224,33 @@ def test_06_padding_is_at_most_half_the_pool():
     assert all(np.pad(np.ones(10), F // 2 + 1)[:F].sum() >= 1 for F in (3, 5, 7))
 
 
-def test_06_same_ceil_mode_and_dilation_worked_examples():
-    says(cell("06_padding_and_output_size", "## 'valid' and 'same' (Keras' names)"),
+def test_07_same_ceil_mode_and_dilation_worked_examples():
+    says(cell("07_padding_and_output_size", "## 'valid' and 'same' (Keras' names)"),
          f"`ceil(5 / 2) = {pl.pool_output_size(5, 2, 2, padding='same')}` windows",
          f"`(3 − 1)·2 + 2 − 5 = {(3 - 1) * 2 + 2 - 5}` padding cell")
-    says(cell("06_padding_and_output_size", "## ceil_mode: keep the last, partial window"),
+    says(cell("07_padding_and_output_size", "## ceil_mode: keep the last, partial window"),
          f"`floor((3 − 2) / 2) + 1 = {pl.pool_output_size(3, 2, 2)}`",
          f"`ceil((3 − 2) / 2) + 1 = {pl.pool_output_size(3, 2, 2, ceil_mode=True)}`")
-    says(cell("06_padding_and_output_size", "### …but the last window must start inside the input"),
+    says(cell("07_padding_and_output_size", "### …but the last window must start inside the input"),
          "`ceil((4 + 2 − 2) / 3) + 1 = 3`", f"`2·3 − 1 = {2 * 3 - 1}`",
          f"`out = {pl.pool_output_size(4, 2, 3, 1, ceil_mode=True)}`, not 3")
-    says(cell("06_padding_and_output_size", "## Dilation: taps with gaps"),
+    says(cell("07_padding_and_output_size", "## Dilation: taps with gaps"),
          f"`eff = 2·(2 − 1) + 1 = {2 * (2 - 1) + 1}` cells")
     assert pl.pool_output_size(10, 2, 3, dilation=2) == pl.pool_output_size(10, 3, 3)
-    says(cell("06_padding_and_output_size", "The padded row has 7 + 2·1"), "7 + 2·1 = 9 cells")
+    says(cell("07_padding_and_output_size", "The padded row has 7 + 2·1"), "7 + 2·1 = 9 cells")
 
 
-# --- 07 · Global and adaptive pooling, unpooling ------------------------------------------------
+# --- 08 · Global and adaptive pooling, unpooling ------------------------------------------------
 
-def test_07_adaptive_bins():
+def test_08_adaptive_bins():
     from pooling_lib.adaptive import bins
-    text = cell("07_global_adaptive_and_unpooling", "## Adaptive pooling: you choose the output size")
+    text = cell("08_global_adaptive_and_unpooling", "## Adaptive pooling: you choose the output size")
     assert bins(6, 3) == [(2 * i, 2 * i + 2) for i in range(3)]
     shared = sorted(c for c in range(5) if sum(a <= c < b for a, b in bins(5, 3)) == 2)
     says(text, "6 cells into 3 bins: pool 2, stride 2",
          f"5 cells into 3 bins share cells {shared[0]} and {shared[1]}")
     out = pl.adaptive_max_pool2d(X5, 3)
-    text = cell("07_global_adaptive_and_unpooling", "covers the rows of bin `i` and the columns of bin `j`")
+    text = cell("08_global_adaptive_and_unpooling", "covers the rows of bin `i` and the columns of bin `j`")
     (r0, r1), col_bins = bins(5, 3)[0], bins(5, 3)
     says(text, f"output row 0 reads input rows {r0} and {r1 - 1}: {', '.join(map(str, out[0]))}",
          "the 9 at `x[1, 3]` wins both")
@@ -260,58 +260,58 @@ def test_07_adaptive_bins():
     assert np.array_equal(out, pl.max_pool2d(X5, 3, 2, 1))
 
 
-def test_07_unpooling_index():
+def test_08_unpooling_index():
     _, indices = pl.max_pool2d(X5, 2, 2, return_indices=True)
     assert 8 in indices and X5[8 // 5, 8 % 5] == 9
-    says(cell("07_global_adaptive_and_unpooling", "Index 8 is row 8 // 5"),
+    says(cell("08_global_adaptive_and_unpooling", "Index 8 is row 8 // 5"),
          "Index 8 is row 8 // 5 = 1, column 8 % 5 = 3: the 9 at `x[1, 3]`")
 
 
-# --- 08 · Fast pooling ----------------------------------------------------------------------------
+# --- 09 · Fast pooling ----------------------------------------------------------------------------
 
-def test_08_counts_and_constants():
+def test_09_counts_and_constants():
     from pooling_lib import _engine, im2col
     from pooling_lib.course import benchmark
     windows = pl.max_pool2d(np.zeros((1, 8, 32, 32)), 2, 2).size
-    says(cell("08_fast_pooling", "The same 2048 numbers"), f"The same {windows} numbers",
+    says(cell("09_fast_pooling", "The same 2048 numbers"), f"The same {windows} numbers",
          "Calls shorter than a millisecond are run in batches")
     assert benchmark.SAMPLE == 1e-3
-    says(cell("10_appendix_inside_pooling_lib", "On the 1×8×32×32 input it is still four slices"),
+    says(cell("12_appendix_inside_pooling_lib", "On the 1×8×32×32 input it is still four slices"),
          f"each holding {windows} numbers")
     columns = im2col.im2col(EXAMPLE, 2, stride=1)
-    says(cell("08_fast_pooling", "Column 0 is window (0, 0)"),
+    says(cell("09_fast_pooling", "Column 0 is window (0, 0)"),
          f"read row by row: {', '.join(map(str, columns[:, 0]))}.")
     grad = pl.max_pool2d_backward(np.ones((3, 3)), EXAMPLE, 2, 1)
     assert [grad[EXAMPLE == v].tolist() for v in (6, 7, 8)] == [[2.0], [2.0], [2.0]]
-    says(cell("08_fast_pooling", "6, 7 and 8 each win two windows"),
+    says(cell("09_fast_pooling", "6, 7 and 8 each win two windows"),
          "6, 7 and 8 each win two windows, so each collects 2")
-    says(cell("08_fast_pooling", "### The price: copies"),
+    says(cell("09_fast_pooling", "### The price: copies"),
          f"one copy for 2×2 at stride 2, {9 / 4:g} for 3×3 at stride 2, {9 / 1:g} for 3×3 at stride 1")
     assert 16 * 16 - 1 == np.iinfo(np.uint8).max
-    says(cell("10_appendix_inside_pooling_lib", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
-    says(cell("10_appendix_inside_pooling_lib", "### Two more steps in the real thing"),
+    says(cell("12_appendix_inside_pooling_lib", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
+    says(cell("12_appendix_inside_pooling_lib", "### Two more steps in the real thing"),
          f"Up to {_engine.SMALL} cells ({_engine.SMALL_MAX} for max pooling)", "2k slices instead of k²",
          f"From {_engine.PARALLEL_BYTES >> 20} MiB on, the chunks go to a few threads")
     growth = pl.pool_output_size(64, 3, 1) ** 2 / pl.pool_output_size(8, 3, 1) ** 2
     assert 90 < growth < 110
-    says(cell("08_fast_pooling", "Try size 8 and then 64"), "grows about 100 times")
+    says(cell("09_fast_pooling", "Try size 8 and then 64"), "grows about 100 times")
 
 
-def test_08_the_prose_quotes_no_timing():
+def test_09_the_prose_quotes_no_timing():
     """Timings come from the code cells of the run (with their units and settings), never from
     the text: no number with a unit of time, no "a few microseconds". (The one duration left,
     median_time's batching threshold, is a setting, checked above against benchmark.SAMPLE.)"""
     unit = re.compile(r"\d\s*(ns|µs|us|ms|s)\b|\b(nano|micro|milli)seconds?\b")
-    for source in markdown("08_fast_pooling"):
+    for source in markdown("09_fast_pooling"):
         source = source.replace("Calls shorter than a millisecond", "")
         assert not unit.search(source), f"a timing in the prose: {source[:80]!r}"
 
 
-# --- 09 · A CNN with pooling --------------------------------------------------------------------
+# --- 10 and 11 · A CNN with pooling, what pooling changes --------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
 def trained():
-    """The three networks of notebook 09, trained as the notebook trains them (about 6 s)."""
+    """The three networks of notebook 10, trained as the notebook trains them (about 6 s)."""
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import load_digits_split
     x_train, y_train, x_test, y_test = load_digits_split()
@@ -322,41 +322,44 @@ def trained():
     return nets, histories, (x_train, y_train, x_test, y_test)
 
 
-def test_09_data_and_network_sizes():
+def test_10_data_and_network_sizes():
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import load_digits_split
     x_train, _, x_test, _ = load_digits_split()
     total = len(x_train) + len(x_test)
-    says(cell("09_cnn_with_pooling", "## 1 · Real handwritten digits"),
+    says(cell("10_cnn_with_pooling", "## 1 · Real handwritten digits"),
          f"**{total:,} scans of 8 × 8 pixels**", f"keeps {len(x_test) / total:.0%} of the digits aside")
     conv, _, _, _, dense = nn.make_cnn("max").layers
-    says(cell("09_cnn_with_pooling", "The convolution has 16 × 1 × 3 × 3"),
+    says(cell("10_cnn_with_pooling", "The convolution has 16 × 1 × 3 × 3"),
          f"16 × 1 × 3 × 3 = {conv.weight.size} weights and {conv.bias.size} biases: "
          f"**{conv.weight.size + conv.bias.size}**",
          f"256 × 10 weights and 10 biases: **{dense.weight.size + dense.bias.size:,}**")
     batches = -(-len(x_train) // nn.BATCH_SIZE)
-    says(cell("09_cnn_with_pooling", "## 3 · Training"),
+    says(cell("10_cnn_with_pooling", "## 3 · Training"),
          f"{nn.EPOCHS} **epochs** (passes over the {len(x_train):,} training digits), each in "
          f"{batches} batches of {nn.BATCH_SIZE}, learning rate {nn.LEARNING_RATE:g}")
     with_pool, without = nn.count_parameters(nn.make_cnn("max")), nn.count_parameters(nn.make_cnn(None))
     extra = without - with_pool
     assert 3.5 < without / with_pool < 4                       # "Almost four times as many"
-    says(cell("09_cnn_with_pooling", "Almost four times as many"), f"The {extra:,} extra")
+    says(cell("11_what_pooling_changes", "Almost four times as many"), f"The {extra:,} extra")
     dense_without = nn.make_cnn(None).layers[-1]
     assert round(dense_without.weight.size / dense.weight.size) == 4
-    says(cell("09_cnn_with_pooling", "A quarter as many numbers reach the dense layer"),
+    says(cell("10_cnn_with_pooling", "A quarter as many numbers reach the dense layer"),
          f"{dense.weight.shape[0]} instead of {dense_without.weight.shape[0]:,}")
-    says(cell("09_cnn_with_pooling", "## What you learned"),
-         f"{with_pool:,} parameters in all instead of {without:,}", f"after {nn.EPOCHS} epochs")
+    says(cell("10_cnn_with_pooling", "## What you learned"), f"after {nn.EPOCHS} epochs",
+         "shrinks each of the 16 feature maps from 8 × 8 to 4 × 4")
+    assert conv.weight.shape[0] == 16 and pl.max_pool2d(np.zeros((8, 8)), 2).shape == (4, 4)
+    says(cell("11_what_pooling_changes", "## What you learned"),
+         f"{with_pool:,} parameters in all instead of {without:,}")
 
 
-def test_09_the_race_is_described_as_it_runs():
+def test_11_the_race_is_described_as_it_runs():
     from pooling_lib.cnn import compare, nn
     from pooling_lib.cnn.data import load_digits_split
     x_train, y_train, _, _ = load_digits_split()
     x_fit, _, x_val, _ = compare.split_validation(x_train, y_train)
     rates, seeds = compare.LEARNING_RATES, compare.SEEDS
-    says(cell("09_cnn_with_pooling", "### A fair race"),
+    says(cell("11_what_pooling_changes", "### A fair race"),
          f"It sets {len(x_val)} of the {len(x_train):,} training digits aside",
          f"the other {len(x_fit):,}",
          f"tries {WORDS[len(rates)]} learning rates, from {min(rates):g} to {max(rates):g}",
@@ -365,7 +368,7 @@ def test_09_the_race_is_described_as_it_runs():
          f"each one runs {compare.EPOCHS_RACE} epochs instead of {nn.EPOCHS}")
 
 
-def test_09_results_quoted_in_the_prose(trained):
+def test_10_11_results_quoted_in_the_prose(trained):
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import shift
     nets, histories, (_, _, x_test, y_test) = trained
@@ -374,7 +377,7 @@ def test_09_results_quoted_in_the_prose(trained):
     history = histories["max"]
     test_curve = history["test_accuracy"]
     first = next(k for k, a in enumerate(test_curve) if a >= 0.97)
-    says(cell("09_cnn_with_pooling", "Both losses fall fast"),
+    says(cell("10_cnn_with_pooling", "Both losses fall fast"),
          f"Test accuracy passes 97% at epoch {first + 1}",
          f"wobbles between {min(test_curve[first:]):.1%} and {max(test_curve[first:]):.1%}",
          f"ends at {test_curve[-1]:.1%}", f"Training accuracy ends higher "
@@ -383,24 +386,25 @@ def test_09_results_quoted_in_the_prose(trained):
     wrong = np.flatnonzero(predictions != y_test)
     as_one = sorted(y_test[wrong][predictions[wrong] == 1].tolist())
     assert as_one == [2, 6, 8, 8] and predictions[15] == 1 and y_test[15] == 8
-    says(cell("09_cnn_with_pooling", "mistakes out of 360"),
+    says(cell("10_cnn_with_pooling", "mistakes out of 360"),
          f"{WORDS[len(wrong)].capitalize()} mistakes out of {len(y_test)}, and "
          f"{WORDS[len(as_one)]} of them are called a 1: two 8s, a 6 and a 2", "digit 15 (an 8)")
-    says(cell("09_cnn_with_pooling", "- **Accuracy**:"),
+    says(cell("11_what_pooling_changes", "- **Accuracy**:"),
          f"{acc['max']:.1%} against {acc[None]:.1%}, "
          f"{WORDS[correct['max'] - correct[None]]} digits out of {len(y_test)}")
-    says(cell("09_cnn_with_pooling", "At the same settings average pooling trails"),
+    says(cell("11_what_pooling_changes", "At the same settings average pooling trails"),
          f"by {correct['max'] - correct['avg']} test digits")
     moved = {p: np.mean([nn.accuracy(net, shift(x_test, dy, dx), y_test)
                          for dy, dx in ((-1, 0), (1, 0), (0, -1), (0, 1))]) for p, net in nets.items()}
     assert moved["max"] > moved[None] and moved["avg"] > moved[None]
-    says(cell("09_cnn_with_pooling", "A single pixel costs every network a lot"),
+    says(cell("11_what_pooling_changes", "A single pixel costs every network a lot"),
          f"{moved['max']:.1%} for max pooling against {moved[None]:.1%}")
-    says(cell("09_cnn_with_pooling", "## What you learned"), f"reads {acc['max']:.1%} of the test digits",
+    says(cell("10_cnn_with_pooling", "## What you learned"), f"reads {acc['max']:.1%} of the test digits")
+    says(cell("11_what_pooling_changes", "## What you learned"),
          f"{moved['max']:.1%} with max pooling against {moved[None]:.1%} without")
 
 
-def test_09_pooled_numbers_that_survive_a_move(trained):
+def test_11_pooled_numbers_that_survive_a_move(trained):
     from pooling_lib.cnn import nn
     from pooling_lib.cnn.data import shift
     nets, _, (_, _, x_test, _) = trained
@@ -421,6 +425,6 @@ def test_09_pooled_numbers_that_survive_a_move(trained):
         counted = ((after > 0) | (moved_after > 0)) & ~np.isclose(after, moved_after)
         change = np.abs(after - moved_after)[counted] / np.maximum(after, moved_after)[counted]
         assert (change < 0.25).sum() / ((after > 0) | (moved_after > 0)).sum() > 0.1  # "some"
-    says(cell("09_cnn_with_pooling", "The dense layer reads every position with its own weights"),
+    says(cell("11_what_pooling_changes", "The dense layer reads every position with its own weights"),
          "Before pooling almost every number changes", "about a quarter stay exactly as they were",
          "some others change by less than 25%")
