@@ -288,6 +288,7 @@ def click_self_check(page, path):
         fills.append(page.evaluate("""() => { const mark = document.querySelector(
             '.pooling-self-check .pooling-feedback circle');
             return mark && mark.getAttribute('fill'); }"""))
+    screenshot(page.locator(".pooling-self-check").first, f"{path.stem}_self_check.png")
     return fills
 
 
