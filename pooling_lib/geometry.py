@@ -122,6 +122,19 @@ def as_int(value, name, minimum=None):
     return int(value)
 
 
+def as_norm_type(value):
+    """Lp pooling's ``p``: a real number > 0, or ``inf`` (the largest absolute value), as a
+    float; bools, text and other objects are a ``TypeError``, 0, negatives and NaN a
+    ``ValueError``. A 0-d float or int array counts as its number."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"norm_type must be a number > 0 or inf, got {value!r} ({type(value).__name__})")
+    if not float(value) > 0:  # NaN fails this too
+        raise ValueError(f"norm_type must be a number > 0 or inf, got {value!r}")
+    return float(value)
+
+
 def as_pair(value, name, minimum=None):
     """An int or an ``(h, w)`` pair as a tuple of two ints (each checked by :func:`as_int`)."""
     if isinstance(value, (tuple, list)) or (isinstance(value, np.ndarray) and value.ndim > 0):

@@ -1,4 +1,4 @@
-"""Readable loop versions of max and average pooling: what you would write by hand.
+"""Readable loop versions of max, average and Lp pooling: what you would write by hand.
 
 Same signatures and results as the fast versions in ``pooling_lib`` (the tests check this),
 but every window and every cell is visited by a plain Python loop, so each step of the
@@ -8,8 +8,8 @@ Shapes: ``x`` is ``(H, W)``, ``(C, H, W)`` or ``(N, C, H, W)``; outputs keep the
 """
 import numpy as np
 
-from .geometry import (adaptive_bins, as_bool, as_gradient, as_input, as_shape, avg_plan, counts_padding,
-                       max_backward_args, plan, result_dtype, sum_dtype)
+from .geometry import (adaptive_bins, as_bool, as_gradient, as_input, as_norm_type, as_shape,
+                       avg_plan, counts_padding, max_backward_args, plan, result_dtype, sum_dtype)
 
 
 def window_cells(rows, cols, i, j):
@@ -184,3 +184,59 @@ def adaptive_avg_pool2d(x, output_size):
     for p, i, j, cells in adaptive_windows(x, row_bins, col_bins):
         out[p + (i, j)] = cell_sum(x[p], cells, sum_dtype(out.dtype)) / len(cells)
     return out
+
+
+def lp_pool2d(x, norm_type, pool_size, stride=None, ceil_mode=False):
+    """Lp pooling with loops: each window's ``(sum of x ** p) ** (1 / p)``, a window cut short
+    by ceil_mode scaled to the full window's size; ``p = inf``: its largest ``|x|``.
+    x: (..., H, W) -> (..., oh, ow)."""
+    x, p = as_input(x), as_norm_type(norm_type)
+    rows, cols = plan(x.shape[-2:], pool_size, stride, 0, 1, ceil_mode)
+    out = np.zeros(x.shape[:-2] + (rows.out, cols.out), result_dtype(x.dtype))
+    for q, i, j, cells in windows(x, rows, cols):
+        out[q + (i, j)] = window_norm(x[q], cells, p, rows.pool * cols.pool)
+    return out
+
+
+def window_norm(plane, cells, p, full):
+    """One window's Lp norm (see :func:`lp_pool2d`), in the dtype Lp pooling works in."""
+    work = sum_dtype(result_dtype(plane.dtype)).type
+    values = [work(plane[c]) for c in cells]
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if p == np.inf:  # the largest |x|; a NaN wins, as in max pooling
+            top = abs(values[0])
+            for v in values[1:]:
+                if abs(v) > top or is_nan(v):
+                    top = abs(v)
+            return top
+        total = sum(v ** work(p) for v in values) / work(len(cells)) * work(full)
+        return total ** work(1 / p)
+
+
+def lp_pool2d_backward(grad_output, x, norm_type, pool_size, stride=None, ceil_mode=False):
+    """Gradient of Lp pooling with loops. Cell ``i`` of a window with norm ``y`` gets
+    ``g * (full / cells) * y ** (1 - p) * x_i ** (p - 1)``; a window whose norm is 0 sends
+    nothing, and a cell no window sends anything to gets 0; ``p = inf``: the first largest
+    ``|x|`` gets ``g`` times its sign."""
+    x, p = as_input(x), as_norm_type(norm_type)
+    rows, cols = plan(x.shape[-2:], pool_size, stride, 0, 1, ceil_mode)
+    grad = as_gradient(grad_output, x.shape[:-2] + (rows.out, cols.out))
+    work = sum_dtype(result_dtype(x.dtype)).type
+    grad_input = np.zeros(x.shape, work)
+    full = rows.pool * cols.pool
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        for q, i, j, cells in windows(x, rows, cols):
+            g, plane = work(grad[q + (i, j)]), x[q]
+            if p == np.inf:
+                top = winner(np.abs(plane), cells)
+                grad_input[q + top] += g * np.sign(work(plane[top]))
+                continue
+            norm = window_norm(plane, cells, p, full)
+            if norm == 0:
+                continue  # a norm of 0 (all zeros, or powers that cancel): nothing sent, as PyTorch
+            share = g * work(full) * norm ** work(1 - p) / work(len(cells))
+            if share == 0:
+                continue  # nothing sent: no cell of the window receives anything
+            for c in cells:
+                grad_input[q + c] += share * work(plane[c]) ** work(p - 1)
+    return grad_input.astype(result_dtype(x.dtype), copy=False)

@@ -35,6 +35,8 @@ SIGNATURES = [
     ("avg_pool1d_backward",
      "(grad_output, input_shape, pool_size, stride=None, padding=0, ceil_mode=False, "
      "count_include_pad=True, divisor_override=None)"),
+    ("lp_pool2d", "(x, norm_type, pool_size, stride=None, ceil_mode=False)"),
+    ("lp_pool2d_backward", "(grad_output, x, norm_type, pool_size, stride=None, ceil_mode=False)"),
     ("Layer", "()"),
     ("MaxPool", "(pool_size, stride=None, padding=0, dilation=1, ceil_mode=False, ties='first')"),
     ("AvgPool", "(pool_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)"),
