@@ -1171,6 +1171,42 @@ def check_adaptive_bins(answer, size, output_size):
                  f"ends before ceil({i + 1}·{L} / {out}) = {stop}.")
 
 
+# --- from average to max (notebook 12) ----------------------------------------------------------
+
+def check_power_mean(answer, window, p):
+    """Is ``answer`` the power mean of the numbers in ``window`` at ``p``: the mean of their
+    p-th powers, then the p-th root? (A number worked out by hand may be rounded to 2 decimals.)"""
+    if unanswered(answer):
+        return TODO
+    value, problem = _as_number(answer)
+    if problem:
+        return wrong(problem)
+    w = np.asarray(window, dtype=float).ravel()
+    n, powers = w.size, w ** p
+    expected = powers.mean() ** (1 / p)
+    cells = " + ".join(f"{_num(v)}^{_num(p)}" for v in w)
+    if _agree(value, expected, rounded=True):
+        nearer = "max" if w.max() - expected < expected - w.mean() else "average"
+        return right(f"({cells}) / {n} = {_num(powers.mean())}, and its root: {expected:.4g}. Between "
+                     f"the average {_num(w.mean())} and the max {_num(w.max())}, nearer the {nearer}.")
+    mistakes = [
+        (powers.sum() ** (1 / p), f"That is the root of the sum, the Lp norm that lp_pool2d gives: "
+                                  f"divide the sum of powers by the {n} cells before the root."),
+        (powers.mean(), "That is the mean of the powers: take its p-th root as well."),
+        (powers.sum(), f"That is the sum of the powers: divide by {n}, then take the p-th root."),
+        (w.mean(), "That is the plain average, the power mean at p = 1: raise each number to the "
+                   f"power {_num(p)} first."),
+        (w.max(), "That is the max, where the power mean heads as p grows; at this p it is not there yet."),
+        (powers.sum() ** (1 / p) / n, "That divides after the root: divide the sum of powers by "
+                                      f"{n} first, then take the root."),
+    ]
+    hints = [hint for v, hint in mistakes if _agree(value, v, rounded=True) and not _agree(v, expected)]
+    if hints:
+        return wrong(f"{_num(value)} is not it. {_diagnose(hints)}")
+    return wrong(f"{_num(value)} is not it. Raise each number to the power {_num(p)}, take the mean "
+                 f"of those {n} powers, then its root of order {_num(p)}.")
+
+
 # --- fast pooling (notebook 09) ----------------------------------------------------------------
 
 def check_im2col_size(answer, shape, pool_size, stride=None):

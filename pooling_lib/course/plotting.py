@@ -721,12 +721,12 @@ def show_grid(values, title="", fmt=format_decimal):
     return show_grids([values], [title], fmt)
 
 
-def show_grids(grids, titles, fmt=format_decimal):
-    """A Figure of grids of numbers side by side, each ``(rows, cols)`` and coloured on its own
-    scale, each with its title."""
+def show_grids(grids, titles, fmt=format_decimal, scale=None):
+    """A Figure of grids of numbers side by side, each ``(rows, cols)`` with its title, each
+    coloured on its own scale, or all on ``scale = (low, high)``."""
     board = Board()
     for values, title in zip(grids, titles, strict=True):
-        board.grid(np.shape(values), title=title, fmt=fmt).show(values)
+        board.grid(np.shape(values), title=title, fmt=fmt).show(values, *(scale or (None, None)))
     return board.fit()
 
 

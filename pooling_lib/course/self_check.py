@@ -23,6 +23,7 @@ import numpy as np
 from .. import fast
 from ..adaptive import bins
 from ..geometry import pool_output_size
+from ..lp import lp_pool2d
 from .exercises import Feedback
 
 
@@ -412,6 +413,29 @@ def what_pooling_changes():
     )
 
 
+def from_average_to_max():
+    window = np.array([[3.0, 0.0], [4.0, 0.0]])
+    norm = lp_pool2d(window, 2, 2).item()
+    return (
+        Question("The power mean of a window, (mean of x^p)^(1/p), at p = 1 is?",
+                 ("Its average", "Its max", "Its sum"),
+                 0, ("Right: the first power and its root change nothing; what is left is the mean.",
+                     "The max is where the power mean heads as p grows, not where it starts.",
+                     "The mean divides the sum by the number of cells.")),
+        Question("As p grows, what does the power mean of a window of positive numbers do?",
+                 ("It climbs towards the window's max", "It falls towards the min",
+                  "It stays at the average"),
+                 0, ("Right: large p makes the largest number dominate the sum of powers.",
+                     "Powers favour the large numbers, so the mean goes up, not down.",
+                     "Only at p = 1; from there it rises with p.")),
+        Question("`pl.lp_pool2d(x, 2, 2)` on the window `[[3, 0], [4, 0]]` gives?",
+                 (f"{norm:g}", f"{norm / 2:g}", f"{window.sum():g}"),
+                 0, (f"Right: sqrt(9 + 16) = {norm:g}, the Lp norm: no division by the 4 cells.",
+                     "That is the power mean; lp_pool2d, like PyTorch, does not divide by the cells.",
+                     "That is p = 1, the plain sum.")),
+    )
+
+
 def appendix_inside_pooling_lib():
     k = 3
     return (
@@ -440,4 +464,4 @@ QUESTIONS = {f.__name__: f for f in (
     start_here, convolution_and_feature_maps, regions_and_strides, max_vs_average, forward_pass,
     backward_pass, ties_and_gradient_checks, padding_and_output_size,
     global_adaptive_and_unpooling, fast_pooling, cnn_with_pooling, what_pooling_changes,
-    appendix_inside_pooling_lib)}
+    from_average_to_max, appendix_inside_pooling_lib)}

@@ -22,7 +22,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from ..layers import AvgPool, MaxPool
-from .plotting import (MODE_NAMES, Pooling, draw_gradient, draw_images, draw_window,
+from .plotting import (MODE_NAMES, Outlines, Pooling, draw_gradient, draw_images, draw_window,
                        format_decimal, format_fraction, window_taps)
 
 SEED = 0
@@ -475,6 +475,51 @@ def speed_story(row):
             f"{format_time(row['loop'] / windows)} per window. Faster than the loop: {faster}.")
 
 
+# --- from average to max (notebook 12) ------------------------------------------------------------
+
+NORMS = [("1", 1.0), ("1.5", 1.5), ("2", 2.0), ("3", 3.0), ("4", 4.0), ("6", 6.0), ("8", 8.0),
+         ("16", 16.0), ("32", 32.0), ("64", 64.0), ("\u221e", float("inf"))]
+
+
+def power_mean(x, p, region):
+    """The power mean of every ``region`` x ``region`` window of x (H, W) at stride ``region``:
+    ``(mean of x ** p) ** (1 / p)``, the Lp pooling of pooling_lib divided by the window's
+    size to the power ``1 / p`` (``p = inf``: the largest |x|)."""
+    from ..lp import lp_pool2d
+    lp = lp_pool2d(x, p, region)
+    return lp if np.isinf(p) else lp / (region * region) ** (1 / p)
+
+
+def lp_explorer(size=6, region=2, p=2.0):
+    """A slider on ``p`` over a small input of digits 0..9: average pooling, the power mean at
+    ``p`` and max pooling side by side (region = stride), and the numbers of the first window."""
+    from .plotting import show_grids
+    controls = {"p": widgets.SelectionSlider(options=NORMS, value=p, description="p",
+                                             continuous_update=True,
+                                             layout=widgets.Layout(width="320px")),
+                "region": _slider("region", region, 2, 3)}
+    x = small_input(size)
+
+    def draw(explorer):
+        p, F = explorer.value("p"), explorer.value("region")
+        outs = [power_mean(x, q, F) for q in (1.0, p, float("inf"))]
+        window = x[:F, :F].ravel()
+        label = "\u221e" if np.isinf(p) else format_decimal(p)
+        explorer.formula.value = (
+            f"Window (0, 0) holds {', '.join(map(str, window))}: average "
+            f"<b>{format_decimal(outs[0][0, 0])}</b>, power mean at p = {label} "
+            f"<b>{format_decimal(outs[1][0, 0])}</b>, max <b>{format_decimal(outs[2][0, 0])}</b>. "
+            "The power mean (mean of x<sup>p</sup>)<sup>1/p</sup> climbs from the average at p = 1 "
+            "to the max as p grows.")
+        board = show_grids([x, *outs], [f"input {size}\u00d7{size}", "average (p = 1)",
+                                        f"power mean, p = {label}", "max (p = \u221e)"],
+                           scale=(x.min(), x.max()))  # one scale: the colours compare
+        Outlines(board.ax).show([board.grids[0].box(0, 0, F, F)] + [g.box(0, 0) for g in board.grids[1:]])
+        return board
+
+    return Explorer(controls, draw)
+
+
 # --- the CNN's digits (notebook 10) --------------------------------------------------------------
 
 DIGIT_RIGHT, DIGIT_WRONG, DIGIT_OTHER = "#0072B2", "#D55E00", "#BBBBBB"  # Okabe-Ito, grey
@@ -686,12 +731,12 @@ def measure_redraw(explorer, changes=30):
 
 
 # Every explorer of the series, in the order the notebooks meet them: the one list that the
-# figures, the tests and the timing below read. The first five redraw a small picture from
+# figures, the tests and the timing below read. The first six redraw a small picture from
 # their sliders alone; speed_explorer times code as it draws, digit_explorer trains notebook
-# 07's network first.
+# 10's network first.
 EXPLORERS = (pool_explorer, max_vs_avg_explorer, forward_stepper, backward_explorer,
-             padding_explorer, speed_explorer, digit_explorer)
-SLIDER_EXPLORERS = EXPLORERS[:5]
+             padding_explorer, lp_explorer, speed_explorer, digit_explorer)
+SLIDER_EXPLORERS = EXPLORERS[:6]
 
 if __name__ == "__main__":
     for make in SLIDER_EXPLORERS:

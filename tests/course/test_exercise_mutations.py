@@ -667,6 +667,28 @@ def bins_checker():
                    rights, [mutant(*m) for m in raw], JUNK_VALUES)
 
 
+# --- from average to max (notebook 12) ----------------------------------------------------------
+
+def power_mean_checker():
+    window, p = np.array([[1, 3], [5, 7]]), 2
+    squares = [v * v for v in window.ravel()]
+    right = math.sqrt(sum(squares) / len(squares))          # sqrt(21)
+    rights = [("float", right), ("rounded to 2 decimals", round(right, 2)),
+              ("rounded to 3", round(right, 3)), ("np.float32", np.float32(right)),
+              ("0-d array", np.array(right))]
+    raw = [("root of the sum", math.sqrt(sum(squares)), "root of the sum"),
+           ("no root", sum(squares) / 4, "take its p-th root"),
+           ("the sum of squares", sum(squares), "the sum of the powers"),
+           ("the average", window.mean(), "the plain average"),
+           ("the max", window.max(), "That is the max"),
+           ("divided after the root", math.sqrt(sum(squares)) / 4, "divides after the root"),
+           ("a slip", 5.0, "Raise each number to the power 2"),
+           ("a list", [right], "Give one number"), ("text", "4.58", "text")]
+    return Checker("check_power_mean (12: [[1, 3], [5, 7]], p = 2)",
+                   lambda a: ex.check_power_mean(a, window, p), rights, [mutant(*m) for m in raw],
+                   JUNK_VALUES)
+
+
 # --- notebooks 09 and 10 -----------------------------------------------------------------------
 
 def im2col_checker():
@@ -768,7 +790,7 @@ def checkers():
         input_gradient_checker(), avg_input_gradient_checker(),
         padded_average_checker(True), padded_average_checker(False), bins_checker(),
         im2col_checker(), reshape_checker(), dense_checker(), layer_shape_checker(),
-        feature_value_checker(),
+        feature_value_checker(), power_mean_checker(),
     ]
 
 

@@ -10,7 +10,7 @@ from pooling_lib.course import figures, widgets  # noqa: E402
 
 EXPECTED = {"maxpooling_1.png", "maxpooling_2.png", "backward_accumulation.png", "im2col.png",
             "pool_explorer.png", "max_vs_avg_explorer.png", "forward_stepper.png",
-            "backward_explorer.png", "padding_explorer.png", "speed_explorer.png",
+            "backward_explorer.png", "padding_explorer.png", "lp_explorer.png", "speed_explorer.png",
             "digit_explorer.png"}
 
 

@@ -5,6 +5,7 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
+import pooling_lib as pl  # noqa: E402
 from pooling_lib.course import widgets as W  # noqa: E402
 
 
@@ -302,3 +303,29 @@ def test_padding_explorer_shows_the_window_ceil_mode_adds_beyond_the_edge():
     W.padding_explorer(size=4, region=2, stride=3, padding=1).controls["ceil_mode"].value = True
     dropped = W.padded_formula(4, 2, 3, 1, 1, True)
     assert "dropped" in dropped and "one window more" not in dropped
+
+
+def test_lp_explorer_slides_the_power_mean_from_the_average_to_the_max():
+    explorer = W.lp_explorer()
+    x = W.small_input(6)
+    first = x[:2, :2].astype(float)
+    seen = []
+    for label, p in W.NORMS:
+        explorer.controls["p"].value = p
+        average, middle, largest = (g.values for g in explorer.picture.grids[1:])
+        np.testing.assert_allclose(average, pl.avg_pool2d(x, 2))
+        np.testing.assert_allclose(largest, pl.max_pool2d(x, 2))
+        expected = first.max() if np.isinf(p) else np.mean(first ** p) ** (1 / p)
+        assert middle[0, 0] == pytest.approx(expected)
+        assert f"power mean at p = {label}" in explorer.formula.value and explorer.message.value == ""
+        seen.append(middle)
+    assert all(np.all(a <= b + 1e-12) for a, b in zip(seen, seen[1:]))     # it only climbs
+    explorer.controls["region"].value = 3
+    assert explorer.picture.grids[1].values.shape == (2, 2)
+    assert "holds 8, 6, 5, 1, 8, 6, 6, 5, 5" in explorer.formula.value
+
+
+def test_lp_explorer_draws_its_three_outputs_on_the_input_s_colour_scale():
+    explorer = W.lp_explorer()
+    colours = [g.cells.get_clim() for g in explorer.picture.grids]
+    assert len(set(colours)) == 1
