@@ -14,7 +14,7 @@ NCHW layout, on one thread in the first table; the second table puts pooling_lib
 PyTorch on one thread and on all of its threads (its default count), with pooling_lib's peak
 memory (tracemalloc, results included) in MB and as a multiple of the input and output bytes.
 Without PyTorch its columns show "-". The layers and the timing live in
-``pooling_lib.course.benchmark``, which notebook 08 uses too.
+``pooling_lib.course.benchmark``, which notebook 09 uses too.
 """
 import argparse
 
