@@ -276,7 +276,7 @@ def test_09_counts_and_constants():
     says(cell("09_fast_pooling", "The same 2048 numbers"), f"The same {windows} numbers",
          "Calls shorter than a millisecond are run in batches")
     assert benchmark.SAMPLE == 1e-3
-    says(cell("13_appendix_inside_pooling_lib", "On the 1×8×32×32 input it is still four slices"),
+    says(cell("16_appendix_inside_pooling_lib", "On the 1×8×32×32 input it is still four slices"),
          f"each holding {windows} numbers")
     columns = im2col.im2col(EXAMPLE, 2, stride=1)
     says(cell("09_fast_pooling", "Column 0 is window (0, 0)"),
@@ -288,8 +288,8 @@ def test_09_counts_and_constants():
     says(cell("09_fast_pooling", "### The price: copies"),
          f"one copy for 2×2 at stride 2, {9 / 4:g} for 3×3 at stride 2, {9 / 1:g} for 3×3 at stride 1")
     assert 16 * 16 - 1 == np.iinfo(np.uint8).max
-    says(cell("13_appendix_inside_pooling_lib", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
-    says(cell("13_appendix_inside_pooling_lib", "### Two more steps in the real thing"),
+    says(cell("16_appendix_inside_pooling_lib", "### Which tap won"), "for windows up to 16 × 16 it fits in one byte")
+    says(cell("16_appendix_inside_pooling_lib", "### Two more steps in the real thing"),
          f"Up to {_engine.SMALL} cells ({_engine.SMALL_MAX} for max pooling)", "2k slices instead of k²",
          f"From {_engine.PARALLEL_BYTES >> 20} MiB on, the chunks go to a few threads")
     growth = pl.pool_output_size(64, 3, 1) ** 2 / pl.pool_output_size(8, 3, 1) ** 2
