@@ -1,4 +1,5 @@
-"""A fair race between max pooling, average pooling and no pooling on the digits of notebook 11.
+"""A fair race between designs of the digits CNN: max, average or no pooling (notebook 11), max
+pooling with a blur (notebook 13), a strided convolution and a global-average head (notebook 15).
 
 One training run says little: another learning rate or another seed can change the order. So
 every pooling gets the same treatment:
@@ -9,10 +10,11 @@ every pooling gets the same treatment:
    and scored on the validation set;
 3. each pooling keeps the learning rate with the best mean validation accuracy over the seeds;
 4. only those networks, one per seed, are scored on the test digits: clean, and moved by one
-   pixel (mean of up, down, left, right).
+   pixel (mean of up, down, left, right), and on how many of them keep their prediction when
+   moved by one pixel.
 
     result = compare_poolings()                 # 36 trainings of under a second each
-    print(format_table(result.table))           # one row per pooling: mean and spread
+    print(format_table(result.table))           # one row per design: mean and spread
     print(format_tuning(result.tuning))         # every rate's validation accuracy, per pooling
 
 Everything is seeded: the same arguments give the same numbers, except the training times.
@@ -25,6 +27,10 @@ import numpy as np
 from .data import load_digits_split, shift
 from .nn import EPOCHS, accuracy, count_parameters, make_cnn, predict, train
 
+# name -> (pooling, head) of nn.make_cnn
+DESIGNS = {"max": ("max", "dense"), "avg": ("avg", "dense"), "none": (None, "dense"),
+           "blur": ("blur", "dense"), "strided": ("strided", "dense"),
+           "all-conv": ("strided", "global")}   # no pooling but the global average at the end
 POOLINGS = ("max", "avg", None)
 LEARNING_RATES = (0.1, 0.2, 0.4, 0.8)
 SEEDS = (0, 1, 2)
@@ -34,7 +40,7 @@ ONE_PIXEL = ((-1, 0), (1, 0), (0, -1), (0, 1))   # up, down, left, right
 
 
 def name(pooling):
-    """``"max"``, ``"avg"`` or ``"none"``: how a table names a pooling."""
+    """How a table names a design: a name of ``DESIGNS``, ``"none"`` for None."""
     return "none" if pooling is None else pooling
 
 
@@ -63,9 +69,11 @@ class Run(NamedTuple):
 
 
 def train_one(pooling, learning_rate, seed, x_fit, y_fit, x_val, y_val, epochs=EPOCHS):
-    """Train ``make_cnn(pooling, seed)`` on the fit set (batch order seeded by ``seed`` too);
-    return a :class:`Run` with its validation accuracy and training time in seconds."""
-    network = make_cnn(pooling, seed=seed)
+    """Train the network of design ``pooling`` (a name of ``DESIGNS``, or None: no pooling),
+    made with ``seed``, on the fit set (batch order seeded by ``seed`` too); return a :class:`Run`
+    with its validation accuracy and training time in seconds."""
+    layer, head = DESIGNS[name(pooling)]
+    network = make_cnn(layer, seed=seed, head=head)
     start = time.perf_counter()
     train(network, x_fit, y_fit, epochs=epochs, learning_rate=learning_rate, seed=seed,
           keep_history=False)
@@ -80,6 +88,14 @@ def moved_accuracy(network, x, y, moves=ONE_PIXEL):
     return float(np.mean([accuracy(network, shift(x, dy, dx), y) for dy, dx in moves]))
 
 
+def consistency(network, x, moves=ONE_PIXEL):
+    """The share of ``x`` whose predicted class stays the same when moved by one ``(dy, dx)``
+    of ``moves``, averaged over the moves (labels play no part: a wrong answer can be consistent)."""
+    before = predict(network, x)
+    return float(np.mean([np.mean(predict(network, shift(x, dy, dx)) == before)
+                          for dy, dx in moves]))
+
+
 def spread(values):
     """``{"mean", "std", "min", "max"}`` of a list of numbers (std: the population one)."""
     values = np.asarray(values, dtype=float)
@@ -91,8 +107,9 @@ class Comparison(NamedTuple):
     """What :func:`compare_poolings` returns.
 
     ``table``: one dict per pooling with ``pooling``, ``learning_rate`` (the chosen one),
-    ``parameters``, ``validation`` (mean validation accuracy at that rate), ``test`` and
-    ``moved`` (each a :func:`spread` over the seeds), ``seconds`` (mean training time) and
+    ``parameters``, ``validation`` (mean validation accuracy at that rate), ``test``, ``moved``
+    and ``consistent`` (each a :func:`spread` over the seeds: accuracy on the test digits, on
+    them moved by one pixel, and :func:`consistency`), ``seconds`` (mean training time) and
     ``test_per_seed`` (the test accuracies, in the order of ``seeds``).
     ``tuning``: ``{pooling: {learning_rate: mean validation accuracy}}``.
     ``runs``: every :class:`Run`, in the order they were trained.
@@ -124,8 +141,9 @@ def compare_poolings(poolings=POOLINGS, learning_rates=LEARNING_RATES, seeds=SEE
         if len(set(values)) != len(values):
             raise ValueError(f"{what} must not repeat a value, got {tuple(values)}")
     for pooling in poolings:
-        if pooling is not None and pooling not in ("max", "avg"):
-            raise ValueError(f"pooling must be 'max', 'avg' or None, got {pooling!r}")
+        if pooling is not None and pooling not in DESIGNS:
+            raise ValueError(f"pooling must be one of {', '.join(map(repr, DESIGNS))} or None, "
+                             f"got {pooling!r}")
     x_train, y_train, x_test, y_test = load_digits_split() if data is None else data
     x_fit, y_fit, x_val, y_val = split_validation(x_train, y_train, validation_fraction)
     total, runs = len(poolings) * len(learning_rates) * len(seeds), []
@@ -153,48 +171,64 @@ def compare_poolings(poolings=POOLINGS, learning_rates=LEARNING_RATES, seeds=SEE
                       "test": spread(test), "test_per_seed": test,
                       "moved": spread([moved_accuracy(r.network, x_test, y_test)
                                        for r in chosen]),
+                      "consistent": spread([consistency(r.network, x_test) for r in chosen]),
                       "seconds": float(np.mean([r.seconds for r in chosen]))})
     sizes = {"fit": len(x_fit), "validation": len(x_val), "test": len(x_test)}
     return Comparison(table, tuning, runs, sizes, epochs)
 
 
-def format_table(table, seconds=True):
-    """The table as text: one line per pooling, accuracies as mean [min – max] over the seeds;
-    the last column, the mean training time in seconds, only with ``seconds``."""
+COLUMNS = {  # column -> (heading, width)
+    "validation": ("validation", 12), "test": ("test: mean [min – max]", 25),
+    "moved": ("moved 1 px: mean [min – max]", 30),
+    "consistent": ("same class moved: mean [min – max]", 36), "seconds": ("training", 10)}
+
+
+def format_table(table, columns=("validation", "test", "moved", "seconds")):
+    """The table as text: one line per design with its rate and parameters, then ``columns``
+    (names of ``COLUMNS``): shares as mean [min – max] over the seeds, the mean training time
+    in seconds."""
     def interval(s):
         return f"{s['mean']:.1%} [{s['min']:.1%} – {s['max']:.1%}]"
 
-    widths = (8, 6, 12, 12, 25, 30, 10)
-    header = ("pooling", "rate", "parameters", "validation", "test: mean [min – max]",
-              "moved 1 px: mean [min – max]", "training")
+    def value(row, column):
+        if column == "validation":
+            return f"{row['validation']:.1%}"
+        return f"{row['seconds']:.1f} s" if column == "seconds" else interval(row[column])
+
+    widths = (9, 6, 12, *(COLUMNS[c][1] for c in columns))
+    header = ("design", "rate", "parameters", *(COLUMNS[c][0] for c in columns))
     rows = [(row["pooling"], f"{row['learning_rate']:g}", f"{row['parameters']:,}",
-             f"{row['validation']:.1%}", interval(row["test"]), interval(row["moved"]),
-             f"{row['seconds']:.1f} s") for row in table]
-    keep = len(widths) if seconds else len(widths) - 1
+             *(value(row, c) for c in columns)) for row in table]
     return "\n".join(f"{cells[0]:{widths[0]}}"
-                     + "".join(f"{cell:>{width}}" for cell, width in zip(cells[1:keep], widths[1:]))
+                     + "".join(f"{cell:>{width}}" for cell, width in zip(cells[1:], widths[1:]))
                      for cells in [header, *rows])
 
 
 def format_tuning(tuning):
     """The tuning grid as text: mean validation accuracy of every pooling at every rate."""
     rates = list(next(iter(tuning.values())))
-    lines = [f"{'pooling':8}" + "".join(f"{f'rate {rate:g}':>11}" for rate in rates)]
+    lines = [f"{'design':9}" + "".join(f"{f'rate {rate:g}':>11}" for rate in rates)]
     for pooling, scores in tuning.items():
-        lines.append(f"{pooling:8}" + "".join(f"{scores[rate]:>11.1%}" for rate in rates))
+        lines.append(f"{pooling:9}" + "".join(f"{scores[rate]:>11.1%}" for rate in rates))
     return "\n".join(lines)
 
 
-def plot_comparison(table):
-    """Two panels, test digits as they are and moved by one pixel: each pooling's mean test
-    accuracy over the seeds, with a bar from its lowest to its highest seed. Returns the Figure."""
+PANELS = {"test": ("test digits as they are", "#0072B2", "test accuracy"),
+          "moved": ("moved by one pixel", "#D55E00", "test accuracy"),
+          "consistent": ("same class after a one-pixel move", "#009E73", "share of test digits")}
+
+
+def plot_comparison(table, panels=("test", "moved")):
+    """One panel per name of ``panels`` (keys of ``PANELS``; default: test digits as they are
+    and moved by one pixel): each design's mean over the seeds, with a bar from its lowest to
+    its highest seed. Returns the Figure."""
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
-    figure, axes = plt.subplots(1, 2, figsize=(8, 3.2))
+    figure, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.2), squeeze=False)
     x = np.arange(len(table))
-    for ax, key, title, colour in ((axes[0], "test", "test digits as they are", "#0072B2"),
-                                   (axes[1], "moved", "moved by one pixel", "#D55E00")):
+    for ax, key in zip(axes[0], panels):
+        title, colour, label = PANELS[key]
         means = np.array([row[key]["mean"] for row in table])
         low = means - [row[key]["min"] for row in table]
         high = [row[key]["max"] for row in table] - means
@@ -203,9 +237,9 @@ def plot_comparison(table):
         ax.set_xlim(-0.5, len(table) - 0.5)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
         ax.set_title(title, fontsize=10)
+        ax.set_ylabel(label)
         ax.grid(axis="y", alpha=0.3)
-    axes[0].set_ylabel("test accuracy")
-    figure.suptitle("dots: mean over the seeds; bars: lowest to highest seed "
-                    "(each panel has its own scale)", fontsize=10)
+    figure.suptitle("dots: mean over the seeds; bars: lowest to highest seed"
+                    + (" (each panel has its own scale)" if len(panels) > 1 else ""), fontsize=10)
     figure.tight_layout()
     return figure

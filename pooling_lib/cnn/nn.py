@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..adaptive import global_avg_pool2d, global_avg_pool2d_backward
 from ..layers import AvgPool, Layer, MaxPool
 
 try:  # comes with scikit-learn
@@ -26,7 +27,6 @@ except ImportError:
         return nullcontext()
 
 EPOCHS, BATCH_SIZE, LEARNING_RATE, MOMENTUM = 15, 64, 0.1, 0.9
-POOLINGS = {"max": MaxPool, "avg": AvgPool}
 
 
 def check_shape(layer, x, expected):
@@ -103,38 +103,56 @@ def correlate(x, w, padding):
 
 
 class Conv2D(Parametric):
-    """2-D convolution (cross-correlation, as in every deep-learning library), stride 1.
-    x: (N, C, H, W) -> y: (N, O, H + 2p - k + 1, W + 2p - k + 1);
-    W: (O, C, k, k), b: (O,). ``padding=k // 2`` keeps the size ("same")."""
+    """2-D convolution (cross-correlation, as in every deep-learning library) with zero padding.
+    x: (N, C, H, W) -> y: (N, O, oh, ow) with oh = floor((H + 2p - k) / s) + 1 (and ow alike);
+    W: (O, C, k, k), b: (O,). ``padding=k // 2`` at stride 1 keeps the size ("same").
+    A stride s is the stride-1 result with every s-th row and column kept."""
 
-    def __init__(self, in_channels, out_channels, kernel_size, padding=0, seed=0, momentum=0.0):
+    def __init__(self, in_channels, out_channels, kernel_size, padding=0, stride=1, seed=0,
+                 momentum=0.0):
         if not 0 <= padding < kernel_size:
             raise ValueError(f"padding must be in 0..kernel_size - 1 = {kernel_size - 1}, "
                              f"got {padding}")
+        if not (isinstance(stride, (int, np.integer)) and stride >= 1):
+            raise ValueError(f"stride must be a whole number >= 1, got {stride!r}")
         shape = (out_channels, in_channels, kernel_size, kernel_size)
         fan_in = in_channels * kernel_size ** 2
         super().__init__(he_normal(seed, shape, fan_in), np.zeros(out_channels), momentum)
-        self.padding = padding
+        self.padding, self.stride = padding, int(stride)
 
     def __repr__(self):
         O, C, k, _ = self.weight.shape
         padding = f", padding={self.padding}" if self.padding else ""
-        return f"Conv2D({C}, {O}, kernel_size={k}{padding})"
+        stride = f", stride={self.stride}" if self.stride > 1 else ""
+        return f"Conv2D({C}, {O}, kernel_size={k}{padding}{stride})"
 
     def forward(self, input):
         self.input = check_shape(self, input, ("N", self.weight.shape[1], "H", "W"))
-        self.output = correlate(self.input, self.weight, self.padding) + self.bias[:, None, None]
+        s = self.stride
+        full = correlate(self.input, self.weight, self.padding)
+        self.output = full[:, :, ::s, ::s] + self.bias[:, None, None]
+        self.full_shape = full.shape
         return self.output
 
     def backward(self, output_gradient, learning_rate):
         """dx: the output gradient correlated with the flipped kernel (a "full" convolution);
-        dW[o, c, i, j] = sum over n, h, w of g[n, o, h, w] * x_padded[n, c, h + i, w + j]."""
+        dW[o, c, i, j] = sum over n, h, w of g[n, o, h, w] * x_padded[n, c, h + i, w + j].
+        With a stride, g first goes back to the stride-1 grid, zeros between its cells."""
         g = self._output_gradient(output_gradient)
+        if self.stride > 1:
+            spread = np.zeros(self.full_shape)
+            spread[:, :, ::self.stride, ::self.stride] = g
+            g = spread
         k, p = self.weight.shape[-1], self.padding
         flipped = self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, O, k, k)
         input_gradient = correlate(g, flipped, k - 1 - p)
         weight_gradient = correlate(self.input.transpose(1, 0, 2, 3), g.transpose(1, 0, 2, 3), p)
         self.step(weight_gradient.transpose(1, 0, 2, 3), g.sum(axis=(0, 2, 3)), learning_rate)
+        if input_gradient.shape != self.input.shape:  # rows and columns no window reached
+            grown = np.zeros(self.input.shape)
+            h, w = input_gradient.shape[2:]
+            grown[:, :, :h, :w] = input_gradient
+            input_gradient = grown
         return input_gradient
 
 
@@ -155,6 +173,23 @@ class Flatten(Layer):
 
     def backward(self, output_gradient, learning_rate=None):
         return self._output_gradient(output_gradient).reshape(self.input.shape)
+
+
+class GlobalAvgPool(Layer):
+    """The mean of every feature map, as features: (N, C, H, W) -> (N, C). A network that ends
+    with C = 10 maps and this layer needs no dense layer: each map's mean is a class score."""
+
+    def __repr__(self):
+        return "GlobalAvgPool()"
+
+    def forward(self, input):
+        self.input = check_shape(self, input, ("N", "C", "H", "W"))
+        self.output = global_avg_pool2d(self.input)[:, :, 0, 0]
+        return self.output
+
+    def backward(self, output_gradient, learning_rate=None):
+        g = self._output_gradient(output_gradient)
+        return global_avg_pool2d_backward(g[:, :, None, None], self.input.shape)
 
 
 class Activation(Layer):
@@ -241,19 +276,60 @@ class SoftmaxCrossEntropy:
         return g / len(g)
 
 
-# --- the network of notebook 10 --------------------------------------------------------------
+# --- the network of notebook 10, and what can take its pooling's place ----------------------
 
-def make_cnn(pooling="max", seed=0, channels=16, momentum=MOMENTUM):
-    """Conv 3x3 (same) -> ReLU -> [pool 2x2] -> flatten -> dense 10, for (N, 1, 8, 8) digits.
-    With pooling the dense layer sees channels x 4 x 4 values, without it channels x 8 x 8.
-    The same seed gives the same convolution, with or without pooling."""
+class MaxBlurPool(Sequential):
+    """Max pooling that aliases less (Zhang, 2019, "Making Convolutional Networks Shift-Invariant
+    Again"): the max of every 2x2 window at stride 1, then a blur, then every other cell. The blur
+    [1, 2, 1] / 4 along each axis is two 2x2 averages at stride 1, so the blur and the step of 2
+    are average pooling twice: (N, C, H, W) -> (N, C, ceil(H / 2), ceil(W / 2)) for even H, W
+    (8 x 8 -> 4 x 4, like MaxPool(2))."""
+
+    def __init__(self):
+        super().__init__([MaxPool(2, stride=1), AvgPool(2, stride=1, padding=1), AvgPool(2, stride=2)])
+
+    def __repr__(self):
+        return "MaxBlurPool()"
+
+
+# What sits between the convolution (16 maps of 8 x 8) and the head: name -> a function of the
+# number of channels and a random generator, returning the layers (they give 16 maps of 4 x 4).
+POOLINGS = {
+    "max": lambda channels, rng: [MaxPool(2)],
+    "avg": lambda channels, rng: [AvgPool(2)],
+    "blur": lambda channels, rng: [MaxBlurPool()],
+    "strided": lambda channels, rng: [Conv2D(channels, channels, 3, padding=1, stride=2, seed=rng,
+                                             momentum=MOMENTUM), ReLU()],
+}
+HEADS = ("dense", "global")
+
+
+def make_cnn(pooling="max", seed=0, channels=16, momentum=MOMENTUM, head="dense"):
+    """Conv 3x3 (same) -> ReLU -> [pooling] -> head, for (N, 1, 8, 8) digits.
+
+    ``pooling``: "max" or "avg" (2x2), "blur" (:class:`MaxBlurPool`), "strided" (a learned
+    3x3 convolution at stride 2, then ReLU: the all-convolutional net's way, Springenberg et al.,
+    2014) or None (the maps stay 8 x 8). Every pooling gives 4 x 4 maps.
+    ``head``: "dense" (flatten -> dense 10) or "global" (a 1x1 convolution to 10 maps -> the
+    mean of each map is its class score: Network in Network's head, Lin et al., 2013).
+    The same seed gives the same first convolution, whatever comes after it."""
     if pooling is not None and pooling not in POOLINGS:
-        raise ValueError(f"pooling must be 'max', 'avg' or None, got {pooling!r}")
+        raise ValueError(f"pooling must be one of {', '.join(map(repr, POOLINGS))} or None, "
+                         f"got {pooling!r}")
+    if head not in HEADS:
+        raise ValueError(f"head must be 'dense' or 'global', got {head!r}")
     rng = np.random.default_rng(seed)
-    pool, side = ([POOLINGS[pooling](2)], 4) if pooling else ([], 8)
-    return Sequential([Conv2D(1, channels, 3, padding=1, seed=rng, momentum=momentum), ReLU(),
-                       *pool, Flatten(),
-                       Dense(channels * side * side, 10, seed=rng, momentum=momentum)])
+    first = Conv2D(1, channels, 3, padding=1, seed=rng, momentum=momentum)
+    middle = POOLINGS[pooling](channels, rng) if pooling else []
+    for layer in middle:
+        if isinstance(layer, Parametric):
+            layer.momentum = momentum
+    side = 4 if pooling else 8
+    if head == "dense":
+        last = [Flatten(), Dense(channels * side * side, 10, seed=rng, momentum=momentum)]
+    else:
+        last = [Conv2D(channels, 10, 1, seed=rng, momentum=momentum), GlobalAvgPool()]
+    return Sequential([first, ReLU(), *middle, *last])
 
 
 def activations(network, x):

@@ -49,6 +49,8 @@ def test_the_race_picks_each_poolings_best_validation_rate(small):
         assert row["test_per_seed"] == [nn.accuracy(r.network, *small[2:]) for r in chosen]
         assert row["test"]["min"] <= row["test"]["mean"] <= row["test"]["max"]
         assert 0 <= row["moved"]["min"] <= row["moved"]["max"] <= 1 and row["seconds"] > 0
+        kept = [compare.consistency(r.network, small[2]) for r in chosen]
+        assert row["consistent"] == compare.spread(kept)
     assert [row["parameters"] for row in result.table] == [2730, 10410]
     for run in result.runs:
         assert run.validation_accuracy == run.validation_correct / 60
@@ -87,13 +89,17 @@ def test_tables_as_text():
               "test": compare.spread([0.95, 0.97, 0.96]), "moved": compare.spread([0.5, 0.6]),
               "seconds": 1.25}]
     lines = compare.format_table(table).splitlines()
-    assert lines[0].split()[:4] == ["pooling", "rate", "parameters", "validation"]
+    assert lines[0].split()[:4] == ["design", "rate", "parameters", "validation"]
     assert lines[1].split() == ["max", "0.1", "2,730", "96.0%", "96.0%", "[95.0%", "–", "97.0%]",
                                 "55.0%", "[50.0%", "–", "60.0%]", "1.2", "s"]
-    assert "training" not in compare.format_table(table, seconds=False)
-    assert not compare.format_table(table, seconds=False).splitlines()[1].endswith(" s")
+    short = compare.format_table(table, columns=("test", "moved"))
+    assert "training" not in short and "validation" not in short
+    assert short.splitlines()[1].split()[-1] == "60.0%]"
+    table[0]["consistent"] = compare.spread([0.7, 0.8])
+    assert compare.format_table(table, columns=("consistent",)).splitlines()[1].split() == [
+        "max", "0.1", "2,730", "75.0%", "[70.0%", "–", "80.0%]"]
     assert compare.format_tuning({"avg": {0.1: 0.953, 0.4: 0.968}}).splitlines() == [
-        "pooling    rate 0.1   rate 0.4", "avg           95.3%      96.8%"]
+        "design      rate 0.1   rate 0.4", "avg            95.3%      96.8%"]
     assert compare.spread([1, 2, 3]) == {"mean": 2.0, "std": pytest.approx(0.8165, abs=1e-4),
                                          "min": 1.0, "max": 3.0}
 
@@ -109,10 +115,46 @@ def test_plot_has_a_panel_for_clean_and_moved_digits():
     assert [ax.get_title() for ax in figure.axes] == ["test digits as they are", "moved by one pixel"]
     assert [t.get_text() for t in figure.axes[0].get_xticklabels()][0] == "max\n(rate 0.1)"
     plt.close(figure)
+    for row in table:
+        row["consistent"] = s([0.6, 0.7])
+    figure = compare.plot_comparison(table, panels=("consistent",))
+    assert [ax.get_title() for ax in figure.axes] == ["same class after a one-pixel move"]
+    plt.close(figure)
+
+
+def test_consistency_counts_predictions_kept_whatever_the_labels():
+    class Constant:          # predicts class 3 for everything: perfectly consistent
+        def forward(self, x):
+            out = np.zeros((len(x), 10))
+            out[:, 3] = 1
+            return out
+
+    class Brightest:         # the class is the row of the brightest pixel: moves with the digit
+        def forward(self, x):
+            rows = np.asarray(x).reshape(len(x), 8, 8).max(axis=2).argmax(axis=1)
+            return np.eye(10)[rows]
+
+    x = np.zeros((4, 1, 8, 8))
+    x[np.arange(4), 0, [1, 2, 3, 4], 4] = 1
+    assert compare.consistency(Constant(), x) == 1.0
+    # moved up or down, the brightest row changes; left or right it stays
+    assert compare.consistency(Brightest(), x) == 0.5
+
+
+@pytest.mark.parametrize("design, layers", [
+    ("blur", ["Conv2D", "ReLU", "MaxBlurPool", "Flatten", "Dense"]),
+    ("strided", ["Conv2D", "ReLU", "Conv2D", "ReLU", "Flatten", "Dense"]),
+    ("all-conv", ["Conv2D", "ReLU", "Conv2D", "ReLU", "Conv2D", "GlobalAvgPool"])])
+def test_every_design_trains_the_network_it_names(small, design, layers):
+    run = compare.train_one(design, 0.1, 0, *small[:2], *small[2:], epochs=1)
+    assert [type(layer).__name__ for layer in run.network.layers] == layers
+    assert run.pooling == design and 0 <= run.validation_accuracy <= 1
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(poolings=("max", "median")), "pooling must be 'max', 'avg' or None, got 'median'"),
+    (dict(poolings=("max", "median")),
+     "pooling must be one of 'max', 'avg', 'none', 'blur', 'strided', 'all-conv' or None, "
+     "got 'median'"),
     (dict(seeds=()), "must each name at least one"),
     (dict(learning_rates=(0.1, 0.1)), "learning_rates must not repeat a value, got (0.1, 0.1)"),
 ])

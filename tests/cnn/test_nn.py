@@ -41,13 +41,71 @@ def check_parameter_gradients(layer, x):
         assert pl.relative_error(analytic, numeric) < 1e-7
 
 
-@pytest.mark.parametrize("padding", [0, 1, 2])
-def test_conv2d_gradients(padding):
-    layer = nn.Conv2D(2, 3, 3, padding=padding, seed=4)
+@pytest.mark.parametrize("padding, stride", [(0, 1), (1, 1), (2, 1), (1, 2), (0, 2), (2, 3)])
+def test_conv2d_gradients(padding, stride):
+    layer = nn.Conv2D(2, 3, 3, padding=padding, stride=stride, seed=4)
     layer.bias[:] = normal(3, seed=5)
     x = distinct((2, 2, 5, 4))
     check_input_gradient(layer, x)
     check_parameter_gradients(layer, x)
+
+
+def loop_conv(x, w, b, padding, stride):
+    """The convolution written out: every output cell is a window of the padded input times the
+    kernel, summed. x (N, C, H, W), w (O, C, k, k) -> (N, O, oh, ow)."""
+    N, C, H, W = x.shape
+    O, _, k, _ = w.shape
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh, ow = (H + 2 * padding - k) // stride + 1, (W + 2 * padding - k) // stride + 1
+    out = np.zeros((N, O, oh, ow))
+    for n, o, i, j in np.ndindex(N, O, oh, ow):
+        window = xp[n, :, i * stride:i * stride + k, j * stride:j * stride + k]
+        out[n, o, i, j] = np.sum(window * w[o]) + b[o]
+    return out
+
+
+@pytest.mark.parametrize("k, padding, stride, size", [(3, 1, 2, (8, 8)), (3, 0, 2, (7, 6)),
+                                                     (2, 0, 2, (6, 5)), (3, 1, 3, (5, 9)),
+                                                     (1, 0, 2, (5, 5))])
+def test_strided_conv2d_is_the_loop_and_has_the_pooling_output_size(k, padding, stride, size):
+    layer = nn.Conv2D(2, 3, k, padding=padding, stride=stride, seed=1)
+    layer.bias[:] = normal(3, seed=2)
+    x = normal((2, 2, *size), seed=3)
+    out = layer.forward(x)
+    np.testing.assert_allclose(out, loop_conv(x, layer.weight, layer.bias, padding, stride),
+                               atol=1e-12)
+    assert out.shape[2:] == tuple(pl.pool_output_size(n, k, stride, padding) for n in size)
+
+
+def test_average_pooling_is_a_convolution_with_a_uniform_kernel():
+    x = normal((2, 3, 8, 8), seed=4)
+    conv = nn.Conv2D(3, 3, 2, stride=2)
+    conv.weight[:] = 0
+    for c in range(3):       # each map only from its own channel: 1/4 on each of the 2x2 cells
+        conv.weight[c, c] = 1 / 4
+    np.testing.assert_allclose(conv.forward(x), pl.avg_pool2d(x, 2), atol=1e-15)
+
+
+@pytest.mark.parametrize("layer", [nn.GlobalAvgPool(), nn.MaxBlurPool()], ids=repr)
+def test_pooling_heads_pass_the_gradient_check(layer):
+    check_input_gradient(layer, distinct((2, 3, 6, 4)))
+
+
+def test_max_blur_pool_is_max_at_stride_1_then_a_1_2_1_blur_at_stride_2():
+    x = normal((2, 3, 8, 6), seed=6)
+    dense_max = pl.max_pool2d(x, 2, stride=1)                          # (2, 3, 7, 5)
+    padded = np.pad(dense_max, ((0, 0), (0, 0), (1, 1), (1, 1)))       # zeros around
+    blur = np.outer([1, 2, 1], [1, 2, 1]) / 16
+    expected = np.zeros((2, 3, 4, 3))
+    for i, j in np.ndindex(4, 3):
+        expected[:, :, i, j] = np.sum(padded[:, :, 2 * i:2 * i + 3, 2 * j:2 * j + 3] * blur,
+                                      axis=(2, 3))
+    np.testing.assert_allclose(nn.MaxBlurPool().forward(x), expected, atol=1e-15)
+
+
+def test_global_average_pool_is_the_mean_of_each_map():
+    x = normal((3, 4, 5, 2), seed=7)
+    np.testing.assert_allclose(nn.GlobalAvgPool().forward(x), x.mean(axis=(2, 3)))
 
 
 def test_dense_gradients():
@@ -69,11 +127,17 @@ def test_softmax_cross_entropy_gradient():
     assert pl.relative_error(loss.gradient(), numeric) < 1e-7
 
 
-@pytest.mark.parametrize("pooling", ["max", "avg", None])
-def test_the_whole_network_passes_the_gradient_check(pooling):
-    network = nn.make_cnn(pooling, seed=3, channels=2)
+@pytest.mark.parametrize("head", nn.HEADS)
+@pytest.mark.parametrize("pooling", [*nn.POOLINGS, None])
+def test_the_whole_network_passes_the_gradient_check(pooling, head):
+    network = nn.make_cnn(pooling, seed=3, channels=2, head=head)
     x = distinct((2, 1, 8, 8))
-    check_input_gradient(network, x)
+    g = normal(network.forward(x).shape)
+    numeric = pl.numerical_gradient(network.forward, x, g)
+    network.forward(x)
+    # measured against the largest gradient: the global head's mean makes some cells' gradients
+    # tiny, and there the rounding of the numerical estimate (~1e-10) is no small fraction
+    assert np.abs(network.backward(g, 0.0) - numeric).max() < 1e-7 * np.abs(numeric).max()
 
 
 def test_softmax_and_sigmoid_are_stable_for_huge_values():
@@ -94,6 +158,24 @@ def test_shapes_and_parameter_counts():
     conv = 16 * 9 + 16
     assert counts == {"max": conv + 256 * 10 + 10, "avg": 2730, None: conv + 1024 * 10 + 10}
     assert nn.make_cnn("max").forward(np.zeros((3, 1, 8, 8))).shape == (3, 10)
+    more = {(p, h): nn.count_parameters(nn.make_cnn(p, head=h))
+            for p in ("strided", "blur", "max") for h in nn.HEADS}
+    strided_conv = 16 * 16 * 9 + 16
+    assert more == {("strided", "dense"): conv + strided_conv + 2570,
+                    ("blur", "dense"): 2730, ("max", "dense"): 2730,
+                    ("strided", "global"): conv + strided_conv + 16 * 10 + 10,
+                    ("blur", "global"): conv + 170, ("max", "global"): conv + 170}
+    for pooling in nn.POOLINGS:
+        network = nn.make_cnn(pooling)
+        assert network.layers[-3].forward(np.zeros((3, 16, 8, 8))).shape[-2:] == (4, 4) \
+            or pooling == "strided"
+        assert network.forward(np.zeros((3, 1, 8, 8))).shape == (3, 10)
+
+
+def test_the_same_seed_gives_the_same_first_convolution_whatever_follows():
+    first = [nn.make_cnn(p, seed=5, head=h).layers[0].weight for p in [*nn.POOLINGS, None]
+             for h in nn.HEADS]
+    assert all(np.array_equal(w, first[0]) for w in first)
 
 
 def test_activations_show_every_layer_output():
@@ -125,7 +207,11 @@ def test_he_initialisation_has_the_right_spread():
      "Dense.backward was called before forward"),
     (lambda: nn.ReLU().backward(np.zeros(2), 0.1), "ReLU.backward was called before forward"),
     (lambda: nn.Conv2D(1, 1, 3, padding=3), "padding must be in 0..kernel_size - 1 = 2, got 3"),
-    (lambda: nn.make_cnn("median"), "pooling must be 'max', 'avg' or None, got 'median'"),
+    (lambda: nn.make_cnn("median"),
+     "pooling must be one of 'max', 'avg', 'blur', 'strided' or None, got 'median'"),
+    (lambda: nn.make_cnn("max", head="flat"), "head must be 'dense' or 'global', got 'flat'"),
+    (lambda: nn.Conv2D(1, 1, 3, stride=0), "stride must be a whole number >= 1, got 0"),
+    (lambda: nn.Conv2D(1, 1, 3, stride=1.5), "stride must be a whole number >= 1, got 1.5"),
     (lambda: nn.SoftmaxCrossEntropy().loss(np.zeros((2, 3)), np.array([0, 3])),
      "labels must be ints in 0..2"),
     (lambda: nn.SoftmaxCrossEntropy().loss(np.zeros((2, 3)), np.array([0])),
