@@ -204,6 +204,26 @@ def format_table(table, columns=("validation", "test", "moved", "seconds")):
                      for cells in [header, *rows])
 
 
+def verdict(table, key="test"):
+    """What the numbers support, one line per design after the first (the baseline): how many
+    points its mean ``key`` accuracy differs by, whether that is more than the seeds' spread (the
+    ranges from lowest to highest seed do not overlap), and its parameters against the baseline's."""
+    base = table[0]
+    lines = []
+    for row in table[1:]:
+        a, b = row[key], base[key]
+        points = 100 * (a["mean"] - b["mean"])
+        if a["min"] <= b["max"] and b["min"] <= a["max"]:
+            how = "ranges overlap: no clear difference"
+        else:
+            how = f"every seed {'above' if points > 0 else 'below'} every seed of {base['pooling']}"
+        sign = "\u2212" if points < 0 else "+"
+        lines.append(f"{row['pooling']}: {sign}{abs(points):.1f} points against {base['pooling']}, "
+                     f"{how}; {row['parameters']:,} parameters "
+                     f"({row['parameters'] / base['parameters']:.2f}\u00d7)")
+    return "\n".join(lines)
+
+
 def format_tuning(tuning):
     """The tuning grid as text: mean validation accuracy of every pooling at every rate."""
     rates = list(next(iter(tuning.values())))

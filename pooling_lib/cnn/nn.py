@@ -93,12 +93,18 @@ class Dense(Parametric):
         return input_gradient
 
 
-def correlate(x, w, padding):
-    """Cross-correlation of a batch with a filter bank, stride 1, zero padding:
-    x (N, C, H, W), w (O, C, k, k) -> (N, O, H + 2p - k + 1, W + 2p - k + 1)."""
+def windows_of(x, shape, padding, stride=1):
+    """Every window of ``shape`` (kh, kw) of x (N, C, H, W) zero-padded by ``padding``, at
+    ``stride``: a view (N, C, oh, ow, kh, kw), no copy but the padding."""
     p = padding
     padded = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)))
-    windows = sliding_window_view(padded, w.shape[2:], axis=(2, 3))  # (N, C, oh, ow, k, k)
+    return sliding_window_view(padded, shape, axis=(2, 3))[:, :, ::stride, ::stride]
+
+
+def correlate(x, w, padding, stride=1):
+    """Cross-correlation of a batch with a filter bank, zero padding: x (N, C, H, W),
+    w (O, C, kh, kw) -> (N, O, oh, ow), oh = floor((H + 2p - kh) / stride) + 1 (ow alike)."""
+    windows = windows_of(x, w.shape[2:], padding, stride)   # (N, C, oh, ow, kh, kw)
     return np.tensordot(windows, w, axes=([1, 4, 5], [1, 2, 3])).transpose(0, 3, 1, 2)
 
 
@@ -128,10 +134,8 @@ class Conv2D(Parametric):
 
     def forward(self, input):
         self.input = check_shape(self, input, ("N", self.weight.shape[1], "H", "W"))
-        s = self.stride
-        full = correlate(self.input, self.weight, self.padding)
-        self.output = full[:, :, ::s, ::s] + self.bias[:, None, None]
-        self.full_shape = full.shape
+        self.output = (correlate(self.input, self.weight, self.padding, self.stride)
+                       + self.bias[:, None, None])
         return self.output
 
     def backward(self, output_gradient, learning_rate):
@@ -139,15 +143,20 @@ class Conv2D(Parametric):
         dW[o, c, i, j] = sum over n, h, w of g[n, o, h, w] * x_padded[n, c, h + i, w + j].
         With a stride, g first goes back to the stride-1 grid, zeros between its cells."""
         g = self._output_gradient(output_gradient)
-        if self.stride > 1:
-            spread = np.zeros(self.full_shape)
-            spread[:, :, ::self.stride, ::self.stride] = g
+        k, p, s = self.weight.shape[-1], self.padding, self.stride
+        if s == 1:
+            weight_gradient = correlate(self.input.transpose(1, 0, 2, 3), g.transpose(1, 0, 2, 3),
+                                        p).transpose(1, 0, 2, 3)
+        else:   # the same sum, over the windows the stride keeps
+            weight_gradient = np.tensordot(g, windows_of(self.input, (k, k), p, s),
+                                           axes=([0, 2, 3], [0, 2, 3]))
+            N, _, H, W = self.input.shape
+            spread = np.zeros((N, len(g[0]), H + 2 * p - k + 1, W + 2 * p - k + 1))
+            spread[:, :, ::s, ::s] = g
             g = spread
-        k, p = self.weight.shape[-1], self.padding
         flipped = self.weight[:, :, ::-1, ::-1].transpose(1, 0, 2, 3)  # (C, O, k, k)
         input_gradient = correlate(g, flipped, k - 1 - p)
-        weight_gradient = correlate(self.input.transpose(1, 0, 2, 3), g.transpose(1, 0, 2, 3), p)
-        self.step(weight_gradient.transpose(1, 0, 2, 3), g.sum(axis=(0, 2, 3)), learning_rate)
+        self.step(weight_gradient, g.sum(axis=(0, 2, 3)), learning_rate)
         if input_gradient.shape != self.input.shape:  # rows and columns no window reached
             grown = np.zeros(self.input.shape)
             h, w = input_gradient.shape[2:]

@@ -1207,6 +1207,208 @@ def check_power_mean(answer, window, p):
                  f"of those {n} powers, then its root of order {_num(p)}.")
 
 
+# --- invariance and aliasing (notebook 13) ------------------------------------------------------
+
+def blur_pool_steps(signal):
+    """The three steps of 1-D max-blur pooling (Zhang, 2019) of ``signal`` (L,), as notebook 13
+    builds them from pooling functions: ``(maxima, blurred, pooled)``: the max of every pair of
+    neighbours (stride 1), those blurred by [1, 2, 1] / 4 with one 0 of padding at each end, and
+    every other blurred value, from the first."""
+    from ..pool1d import avg_pool1d, max_pool1d
+    maxima = max_pool1d(np.asarray(signal, dtype=float), 2, 1)
+    blurred = avg_pool1d(avg_pool1d(maxima, 2, 1, padding=1), 2, 1)
+    return maxima, blurred, blurred[::2]
+
+
+def _blurred(values, weights=(1, 2, 1), divisor=4, padding=1):
+    """``values`` (L,) blurred by the symmetric ``weights`` / ``divisor``, ``padding`` zeros at
+    each end, only where the weights fit."""
+    padded = np.pad(np.asarray(values, dtype=float), padding)
+    return np.convolve(padded, np.asarray(weights, dtype=float), "valid") / divisor
+
+
+def _blur_pool_mistakes(x):
+    """(value, hint) for the classic slips of max-blur pooling the signal ``x`` (L,) by hand."""
+    from ..pool1d import avg_pool1d, max_pool1d
+    maxima, blurred, _ = blur_pool_steps(x)
+    return [
+        (maxima[::2], "No blur: every other maximum is plain max pooling at stride 2, the one that "
+                      "aliases. Blur the maxima with [1, 2, 1] / 4 first, then keep every other."),
+        (avg_pool1d(x, 2), "That is average pooling at stride 2: take the max of each pair of "
+                           "neighbours first, at every place (stride 1)."),
+        (_blurred(x)[::2], "That blurs the signal itself, with no max: take the max of every pair "
+                           "of neighbours first (stride 1), then blur those maxima."),
+        (blurred, "That is every blurred value: keep only every other one, from the first "
+                  "(places 0, 2, 4, ...)."),
+        (blurred[1::2], "Those are the blurred values at the odd places 1, 3, ...: keep places "
+                        "0, 2, 4, ..., where the windows of max pooling at stride 2 start."),
+        (_blurred(maxima, padding=0)[::2], "The blur needs one 0 of padding at each end of the "
+                                           "maxima: without it the first blurred value is centred "
+                                           "on maximum 1, not on maximum 0."),
+        (_blurred(maxima, divisor=3)[::2], "Divide by 4, the sum of the weights 1 + 2 + 1, not by "
+                                           "3 (the number of values)."),
+        (_blurred(maxima, divisor=1)[::2], "Divide each weighted sum by 4, the sum of the weights "
+                                           "1 + 2 + 1."),
+        (_blurred(maxima, (1, 1, 1), 3)[::2], "The middle value counts twice: the weights are "
+                                              "1, 2, 1, divided by 4."),
+        (_blurred(max_pool1d(x, 2)), "That blurs after keeping every other maximum: by then the "
+                                     "aliasing has happened. Blur the maxima at every place, then "
+                                     "keep every other value."),
+    ]
+
+
+def check_blur_pool(answer, signal):
+    """Is ``answer`` the max-blur pooling of the 1-D ``signal``: the max of every pair of
+    neighbours (stride 1), a [1, 2, 1] / 4 blur with one 0 of padding at each end, then every
+    other value from the first? (Values worked out by hand may be rounded to 2 decimals.)"""
+    if unanswered(answer):
+        return TODO
+    x = np.asarray(signal, dtype=float)
+    maxima, _, expected = blur_pool_steps(x)
+    given, problem = _as_numbers(answer)
+    if problem:
+        return wrong(f"{problem} Write your answer as a list of numbers, like [1, 2, 3].")
+    shown = ", ".join(map(_num, maxima))
+    if _agree(given, expected, rounded=True):
+        return right(f"The maxima of neighbouring pairs are [{shown}]; blurred at places 0, 2, 4, "
+                     f"...: [{', '.join(map(_num, expected))}]. Every maximum counts, with its "
+                     "neighbours, before half of the places are dropped.")
+    hints = [hint for value, hint in _blur_pool_mistakes(x)
+             if _agree(given, value, rounded=True) and not _agree(value, expected)]
+    if hints:
+        return wrong(_diagnose(hints))
+    n = len(expected)
+    if given.shape != expected.shape:
+        if given.size == n and _agree(given.ravel(), expected, rounded=True):
+            return wrong(f"The right numbers, but your answer has shape {given.shape}: write them "
+                         f"as one flat list of {n}.")
+        yours = "one number" if given.ndim == 0 else f"an answer of shape {given.shape}"
+        return wrong(f"There is one value per window of max pooling at stride 2: {n} for a signal "
+                     f"of {len(x)}, as a list; you gave {yours}.")
+    j = int(np.argwhere(~_agree_cells(given, expected, True))[0][0])
+    left, middle, right_ = (maxima[k] if 0 <= k < len(maxima) else 0.0
+                            for k in (2 * j - 1, 2 * j, 2 * j + 1))
+    return wrong(f"Value {j} should be ({_num(left)} + 2·{_num(middle)} + {_num(right_)}) / 4 = "
+                 f"{_num(expected[j])}, you have {_num(given[j])}: the maxima of neighbouring "
+                 f"pairs are [{shown}], and value {j} blurs the one at place {2 * j} with its two "
+                 "neighbours (0 beyond the ends).")
+
+
+# --- receptive fields (notebook 14) ------------------------------------------------------------
+
+def _field(steps):
+    from ..receptive_field import field_sizes
+    return field_sizes(steps)[-1].size if steps else 1
+
+
+def _field_mistakes(steps):
+    """(wrong answer, what it tells) for the classic slips with the receptive-field recurrence."""
+    from ..receptive_field import field_sizes
+    kernels = [s.kernel for s in steps]
+    jumps_after = [f.jump for f in field_sizes(steps)[1:]]
+    pools = [s for s in steps if "pool" in s.name]
+    convs = [s for s in steps if "pool" not in s.name]
+    last, first = steps[-1], steps[0]
+    mistakes = [
+        (sum(kernels), "That adds up the kernel sizes. A layer widens the field by k − 1 cells, "
+                       "not k, and after a stride by (k − 1)·jump: start from 1 and add those."),
+        (1 + sum((s.kernel - 1) * s.dilation for s in steps),
+         "That adds k − 1 for every layer but leaves out the jump: after a stride, neighbouring "
+         "cells of a layer are several input cells apart, so each later layer adds (k − 1)·jump."),
+        (math.prod(kernels), "Multiplying the kernel sizes makes the field grow far too fast: "
+                             "layers add to it, 1 + (k − 1)·jump for each."),
+        (_field(steps[:-1]), f"That is the field one layer before the end: the last layer "
+                             f"({last.name}) widens it too."),
+        (_field(steps[1:]), f"That leaves out the first layer ({first.name}): it widens the "
+                            "field too, by k − 1 cells."),
+        (1 + sum((s.kernel - 1) * s.dilation * j for s, j in zip(steps, jumps_after)),
+         "That multiplies each layer's k − 1 by the jump after its own stride. A layer adds "
+         "(k − 1) times the jump of its input: its own stride only counts for the layers after it."),
+        (_field(steps) - 1, "Off by one: the field starts at 1 cell, the output cell's own "
+                            "position, before any layer adds to it."),
+    ]
+    if pools and convs:
+        mistakes += [
+            (_field(pools), "That counts only the pooling: the convolutions widen the field too."),
+            (_field(convs), "That leaves out the pooling. It widens the field a little itself, "
+                            "and above all its stride multiplies the jump of every later layer."),
+        ]
+    return mistakes
+
+
+def check_receptive_field_size(answer, steps):
+    """Is ``answer`` the width, in input cells, of the receptive field of one output cell of the
+    stack ``steps`` (``pooling_lib.receptive_field`` steps), far from the edges?"""
+    from ..receptive_field import field_working
+    if unanswered(answer):
+        return TODO
+    value, problem = _count(answer, "cells")
+    if value is None:
+        return wrong(problem)
+    expected = _field(steps)
+    if value == expected:
+        return right(f"{expected} cells: {field_working(steps)}. Each layer adds (k − 1)·jump, and "
+                     "every stride multiplies the jump of the layers after it.")
+    hints = [hint for v, hint in _field_mistakes(steps) if v == value and v != expected]
+    if hints:
+        return wrong(f"{value} is not it. {_diagnose(hints)}")
+    return wrong(f"{value} is not it. Go layer by layer from 1 cell: each layer adds (k − 1)·jump "
+                 "cells (the jump of its input), then multiplies the jump by its stride.")
+
+
+# --- what replaces pooling (notebook 15) ---------------------------------------------------------
+
+def average_kernel(channels, pool_size):
+    """The weights (C, C, k, k) of a convolution that is k x k average pooling at stride k:
+    1/k² on each map's own channel, 0 across channels."""
+    w = np.zeros((channels, channels, pool_size, pool_size))
+    w[np.arange(channels), np.arange(channels)] = 1 / pool_size ** 2
+    return w
+
+
+def check_average_kernel(answer, channels, pool_size):
+    """Is ``answer`` the weight array (C, C, k, k) of a ``Conv2D(C, C, k, stride=k)`` (no bias)
+    that computes k x k average pooling?"""
+    if unanswered(answer):
+        return TODO
+    given, problem = _as_numbers(answer)
+    if problem:
+        return wrong(f"{problem} Build the weights as an array, e.g. starting from np.zeros(...).")
+    C, k = channels, pool_size
+    expected = average_kernel(C, k)
+    if _agree(given, expected, rounded=True):
+        return right(f"Each output map weighs the {k * k} cells of a window of its own channel by "
+                     f"1/{k * k} and takes nothing from the others: at stride {k} this convolution "
+                     "is average pooling, with weights that never learn.")
+    shape = f"({C}, {C}, {k}, {k})"
+    if given.shape in ((k, k), (C, k, k)):
+        return wrong(f"A Conv2D from {C} maps to {C} maps has one {k} × {k} kernel per pair "
+                     f"(output map, input channel): its weight has shape {shape}, yours {given.shape}.")
+    if given.shape != expected.shape:
+        return wrong(f"The weight of Conv2D({C}, {C}, {k}) has shape {shape}: (output maps, input "
+                     f"channels, {k}, {k}); yours has shape {given.shape}.")
+    diagonal = np.zeros_like(expected)
+    diagonal[np.arange(C), np.arange(C)] = 1
+    mistakes = [
+        (diagonal, f"With weights of 1 the convolution adds the {k * k} cells up: divide by {k * k}."),
+        (diagonal / k, f"A {k} × {k} window holds {k * k} cells, not {k}: each weight is 1/{k * k}."),
+        (np.full_like(expected, 1 / k ** 2),
+         f"Then every output map adds the averages of all {C} channels together. Map c should "
+         "see only channel c: zeros wherever the output map and the input channel differ."),
+        (np.full_like(expected, 1 / (C * k ** 2)),
+         f"That averages over the {C} channels as well, mixing them: pooling keeps each channel "
+         "to itself, so zeros wherever the output map and the input channel differ."),
+    ]
+    hints = [hint for candidate, hint in mistakes if _agree(given, candidate, rounded=True)]
+    if hints:
+        return wrong(_diagnose(hints))
+    where = tuple(int(i) for i in np.argwhere(~_agree_cells(given, expected, True))[0])
+    o, c = where[:2]
+    rule = (f"1/{k * k}, since output map {o} averages its own channel" if o == c
+            else f"0, since output map {o} must not see channel {c}")
+    return wrong(f"weight{list(where)} is {_num(given[where])}; it should be {rule}.")
+
+
 # --- fast pooling (notebook 09) ----------------------------------------------------------------
 
 def check_im2col_size(answer, shape, pool_size, stride=None):

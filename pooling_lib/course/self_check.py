@@ -436,6 +436,113 @@ def from_average_to_max():
     )
 
 
+def invariance_and_aliasing():
+    from ..cnn.nn import MaxBlurPool
+    stripes = np.array([0, 0, 1, 1] * 2, dtype=float)
+    moved = np.roll(stripes, 1)
+    pooled, pooled_moved = (fast.max_pool2d(s[None], (1, 2))[0] for s in (stripes, moved))
+
+    def show(a):
+        return "[" + ", ".join(f"{v:g}" for v in a) + "]"
+
+    x = np.zeros((6, 8))
+    x[2:4, 1:3] = [[1, 3], [2, 4]]                      # a small pattern, far from the edge
+    follows = [k for k in range(4) if np.array_equal(fast.max_pool2d(np.roll(x, 2, axis=1), 2),
+                                                     np.roll(fast.max_pool2d(x, 2), k, axis=1))]
+    steps = len(MaxBlurPool().layers)
+    return (
+        Question("A feature map moves 2 pixels to the right, and nothing falls off its edge. "
+                 "What does its 2 × 2 max pooling at stride 2 do?",
+                 (f"It moves {follows[0]} cell to the right, with the same values",
+                  "It stays as it was", "It moves 2 cells to the right"),
+                 0, ("Right: 2 pixels are exactly one window, so every window meets the same "
+                     "pixels again, one place further.",
+                     "A move of a whole window is not absorbed: the pooled map moves with it.",
+                     "A pooled cell stands for 2 pixels: the pooled map moves half as far.")),
+        Question(f"Max pooling 2 at stride 2 turns `{show(stripes)}` into `{show(pooled)}`. What "
+                 f"does it give for the same stripes moved by one, `{show(moved)}`?",
+                 (f"`{show(pooled_moved)}`", f"`{show(pooled)}`", f"`{show(np.roll(pooled, 1))}`"),
+                 0, ("Right: every window now holds a 1, so the stripes turn into a solid line. "
+                     "That is aliasing: sampling every other place misses the pattern.",
+                     "That would be invariance; each window now holds other numbers.",
+                     "A move by one pixel is half a pooled cell: the output cannot just move "
+                     "by a whole cell.")),
+        Question("Why does max-blur pooling blur the maxima before it keeps every other value?",
+                 ("So that a one-pixel move changes the kept values a little, not a lot",
+                  "So that the network trains faster", "To give the pooling weights to learn"),
+                 0, ("Right: the blur spreads every maximum over its neighbours, so the values "
+                     "kept jump less when the input moves against the grid.",
+                     f"It costs time instead: {steps} pooling steps where max pooling takes one.",
+                     "The blur is fixed, [1, 2, 1] / 4: nothing in it is learned.")),
+    )
+
+
+def receptive_fields():
+    from ..receptive_field import conv, field_sizes, pool
+    three = field_sizes([conv(3)] * 3)[-1].size
+    digits = [conv(3, padding=1), pool(2)]               # notebook 10's CNN, up to its pooling
+    seen, conv_only = field_sizes(digits)[-1].size, field_sizes(digits[:1])[-1].size
+    return (
+        Question("Three 3 × 3 convolutions at stride 1, one after the other: how many input "
+                 "cells wide is the receptive field of one output cell?",
+                 (str(three), str(3 + 3 + 3), str(3 * 3 * 3)),
+                 0, (f"Right: each layer adds k − 1 = 2 cells to the 1 cell you start from: "
+                     f"1 + 2 + 2 + 2 = {three}.",
+                     "Adding the kernel sizes counts the cell they share once per layer: a layer "
+                     "widens the field by k − 1, not k.",
+                     "Fields grow by adding, not multiplying: 1 + (k − 1) per layer.")),
+        Question("A 2 × 2 max pooling at stride 2 sits in the middle of a stack of 3 × 3 "
+                 "convolutions. Where does it make the receptive field grow faster?",
+                 ("In every layer after it", "Only in the pooling layer itself",
+                  "Nowhere: it has no weights"),
+                 0, ("Right: it doubles the jump, so every later 3 × 3 layer adds 2·2 = 4 cells "
+                     "instead of 2.",
+                     "The pooling itself adds only (2 − 1)·jump; its stride is what multiplies "
+                     "the growth of the layers after it.",
+                     "The field is about which cells a window reads, weights or not: pooling "
+                     "widens it like any window.")),
+        Question("Notebook 10's CNN: a 3 × 3 convolution with padding 1, then 2 × 2 max "
+                 "pooling. How many pixels of the digit does one pooled cell see, away from "
+                 "the edges?",
+                 (f"{seen} × {seen}", "2 × 2", f"{conv_only} × {conv_only}"),
+                 0, (f"Right: 1 + 2·1 + 1·1 = {seen}: the 2 × 2 feature-map cells of a window "
+                     f"each see a {conv_only} × {conv_only} patch, and those overlap.",
+                     "The pooling window covers 2 × 2 feature-map cells, and each of those "
+                     f"already sees {conv_only} × {conv_only} pixels.",
+                     "That is one cell of the convolution's map; the pooling adds one more "
+                     "cell in each direction.")),
+    )
+
+
+def what_replaces_pooling():
+    from ..cnn.nn import Conv2D, count_parameters, make_cnn
+    strided = Conv2D(16, 16, 3, padding=1, stride=2)
+    learned = strided.weight.size + strided.bias.size
+    dense, gap = count_parameters(make_cnn("strided")), count_parameters(make_cnn("strided", head="global"))
+    return (
+        Question("A convolution with stride 2 whose 2 × 2 kernel is 1/4 everywhere, each map "
+                 "from its own channel, computes?",
+                 ("Average pooling, 2 × 2 at stride 2", "Max pooling, 2 × 2 at stride 2",
+                  "The sum of each window"),
+                 0, ("Right: a mean is a weighted sum with equal weights, so the two give the same numbers.",
+                     "A maximum is not a weighted sum: no fixed kernel picks the largest cell.",
+                     "Weights of 1 would give the sum; 1/4 makes it the mean.")),
+        Question("A 3 × 3 convolution at stride 2 takes the place of a 2 × 2 pooling between "
+                 "16 maps and 16 maps. How many parameters does the swap add?",
+                 (f"{learned:,}", "0", f"{16 * 9 + 16:,}"),
+                 0, ("Right: 16 · 16 · 3 · 3 weights and 16 biases; pooling had none.",
+                     "Pooling has no parameters; a convolution learns its kernels.",
+                     "That is one kernel per map; each output map has a kernel for every input channel.")),
+        Question("What does a global-average head put in place of the dense layer?",
+                 ("A 1 × 1 convolution to 10 maps, then the mean of each map as its class score",
+                  "A max pooling of the whole input", "Nothing: the network ends at the convolution"),
+                 0, (f"Right: for this lesson's strided network that means {gap:,} parameters "
+                     f"instead of {dense:,}.",
+                     "Global max pooling exists too, but the head averages each class map.",
+                     "Something must turn the maps into 10 scores: their means do it.")),
+    )
+
+
 def appendix_inside_pooling_lib():
     k = 3
     return (
@@ -464,4 +571,5 @@ QUESTIONS = {f.__name__: f for f in (
     start_here, convolution_and_feature_maps, regions_and_strides, max_vs_average, forward_pass,
     backward_pass, ties_and_gradient_checks, padding_and_output_size,
     global_adaptive_and_unpooling, fast_pooling, cnn_with_pooling, what_pooling_changes,
-    from_average_to_max, appendix_inside_pooling_lib)}
+    from_average_to_max, invariance_and_aliasing, receptive_fields,
+    what_replaces_pooling, appendix_inside_pooling_lib)}

@@ -38,6 +38,8 @@ HINTS = (  # (words in pooling_lib's message, what to tell the student)
     ("holds no input cell", "A window would hold padding only: use less padding or less dilation."),
     ("ceil_mode", "Rounding up (ceil mode) works with a number of padding cells only."),
     ("no dilation", "Average pooling has no dilation: set dilation to 1, or switch to max."),
+    ("too small for this stack", "The input is too small for this stack: make it bigger, "
+                                 "or pick another stack."),   # receptive_field_explorer
 )
 
 
@@ -520,6 +522,422 @@ def lp_explorer(size=6, region=2, p=2.0):
     return Explorer(controls, draw)
 
 
+# --- invariance and aliasing (notebook 13) -------------------------------------------------------
+
+SHIFT_POOLINGS = [("max pool", "max"), ("max-blur pool", "blur")]
+SHIFT_NAMES = {"max": "max pooling", "blur": "max-blur pooling"}
+MARGIN = 4   # blank pixels around a digit: its edge map and pools lose nothing in moves of 2
+
+
+def on_sheet(images, margin=MARGIN):
+    """Digits (..., H, W) pasted in the middle of a blank sheet ``margin`` pixels wider on every
+    side (8 x 8 -> 16 x 16), so that small moves push no ink off the edge."""
+    images = np.asarray(images, dtype=float)
+    return np.pad(images, [(0, 0)] * (images.ndim - 2) + [(margin, margin)] * 2)
+
+
+def edges(images):
+    """A feature map like those of a CNN's first layer: ReLU of the 3 x 3 "edge" kernel of
+    :func:`downsample_kernel` (+1 left, −1 right: it answers where ink ends on the right), zero
+    padding 1, stride 1. (..., H, W) -> (..., H, W)."""
+    from ..cnn.nn import correlate
+    images = np.asarray(images, dtype=float)
+    flat = images.reshape(-1, 1, *images.shape[-2:])
+    kernel = downsample_kernel("edge", 3)[None, None]
+    return np.maximum(correlate(flat, kernel, 1), 0).reshape(images.shape)
+
+
+def pool_map(maps, pooling):
+    """``maps`` (..., H, W) made half as high and wide: "max" (2 x 2 max pooling at stride 2) or
+    "blur" (``nn.MaxBlurPool``: the max of every 2 x 2 window at stride 1, a [1, 2, 1] / 4 blur
+    along each axis, then every other cell)."""
+    from ..cnn.nn import MaxBlurPool
+    from ..fast import max_pool2d
+    if pooling not in SHIFT_NAMES:
+        raise ValueError(f"pooling must be 'max' or 'blur', got {pooling!r}")
+    maps = np.asarray(maps, dtype=float)
+    return max_pool2d(maps, 2) if pooling == "max" else MaxBlurPool().forward(maps)
+
+
+def whole_cells(pixels):
+    """The whole pooled cells (2 pixels each) in a move of ``pixels``: an odd move leaves half a
+    cell over, which no pooled map can move by (1 -> 0, 3 -> 1, −1 -> 0, −3 -> −1)."""
+    return int(pixels / 2)
+
+
+def moved_pooling(images, dy, dx, pooling):
+    """``(moved, still)``: the pooled edge maps of ``images`` (..., H, W) moved down by ``dy``
+    and right by ``dx`` pixels, and the pooled edge maps of the unmoved images moved by the
+    whole pooled cells of that move. A pooling that moved along with its input would make them
+    equal."""
+    from ..cnn.data import shift
+    moved = pool_map(edges(shift(images, dy, dx)), pooling)
+    still = shift(pool_map(edges(images), pooling), whole_cells(dy), whole_cells(dx))
+    return moved, still
+
+
+def pooled_change(moved, still):
+    """How much pooled maps ``moved`` differ from ``still`` (one shape, numbers >= 0):
+    ``(differ, counted, change)``: how many numbers differ, how many are not 0 in either, and the
+    relative change ‖moved − still‖ / ‖still‖ (0 when ``still`` is all 0)."""
+    moved, still = np.asarray(moved, dtype=float), np.asarray(still, dtype=float)
+    counted = (moved > 0) | (still > 0)
+    differ = int((counted & ~np.isclose(moved, still)).sum())
+    size = np.linalg.norm(still)
+    return differ, int(counted.sum()), float(np.linalg.norm(moved - still) / size) if size else 0.0
+
+
+def shift_table(images, moves, poolings=("max", "blur")):
+    """A text table: for every ``(dy, dx)`` of ``moves``, the share of pooled numbers (not 0) of
+    ``images`` (..., H, W) that differ from the unmoved images' pooled maps moved by whole cells,
+    and the relative change (:func:`moved_pooling`, :func:`pooled_change`), per pooling."""
+    first = max(len(move_words(dy, dx)) for dy, dx in moves) + 2
+    lines = [f"{'move':{first}}" + "".join(f"{'differ: ' + p:>14}" for p in poolings)
+             + "".join(f"{'change: ' + p:>14}" for p in poolings)]
+    for dy, dx in moves:
+        found = [pooled_change(*moved_pooling(images, dy, dx, p)) for p in poolings]
+        lines.append(f"{move_words(dy, dx):{first}}" + "".join(f"{d / c:>14.0%}" for d, c, _ in found)
+                     + "".join(f"{change:>14.0%}" for _, _, change in found))
+    return "\n".join(lines)
+
+
+def show_aliasing(signals, poolings):
+    """A Figure with one panel per signal of ``signals`` (``{title: (L,) array}``): the signal as
+    grey bars, and each pooling of ``poolings`` (``{name: function (L,) -> (L // 2,)}``) as a
+    step over the 2 cells of each output's window, in its own colour and dash."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from .plotting import OKABE_ITO
+    figure = Figure(figsize=(8, 0.4 + 1.6 * len(signals)), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(len(signals), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, (title, signal) in zip(axes, signals.items()):
+        signal = np.asarray(signal, dtype=float)
+        ax.bar(np.arange(len(signal)) + 0.5, signal, width=0.85, color="#d0d0d0", label="signal")
+        for k, (name, pool) in enumerate(poolings.items()):
+            out = np.asarray(pool(signal), dtype=float)
+            ax.stairs(out, 2 * np.arange(len(out) + 1), baseline=None, color=OKABE_ITO[k],
+                      linewidth=2.5, linestyle=("-", "--", ":")[k % 3], label=name)
+        ax.set_title(title, fontsize=10, loc="left")
+        ax.set_ylim(0, 1.15 * max(signal.max(), 1e-9))
+        ax.set_xticks(np.arange(0, len(signal) + 1, 2))
+        ax.tick_params(labelsize=10)
+        ax.grid(axis="x", alpha=0.4)
+    axes[0].legend(fontsize=10, loc="lower left", bbox_to_anchor=(1.01, 0), frameon=False)
+    axes[-1].set_xlabel("place (grid lines: the windows of stride 2)", fontsize=10)
+    figure.tight_layout()
+    return figure
+
+
+class ShiftPicture(Figure):
+    """Five panels in a row: a moved digit, its edge map (lines: the fixed 2 x 2 windows of the
+    pooling), its pooled map, the unmoved digit's pooled map moved by whole cells, and their
+    difference. Every map after the digit shares one colour scale, the difference its own."""
+
+    def __init__(self, shape):
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        panel, gap, top = 1.75, 0.2, 0.5                      # inches
+        width, height = 5 * panel + 6 * gap, panel + top + 0.1
+        super().__init__(figsize=(width, height), dpi=100)
+        FigureCanvasAgg(self)
+        self.shapes = (tuple(shape),)
+        h, w = shape
+        self.panels, self.shown = [], []
+        cmaps = ["gray_r", "viridis", "viridis", "viridis", "PuOr"]
+        for k, cmap in enumerate(cmaps):
+            ax = self.add_axes(((gap + k * (panel + gap)) / width, 0.1 / height,
+                                panel / width, panel / height))
+            ax.set_xticks([])
+            ax.set_yticks([])
+            side = (h, w) if k < 2 else (h // 2, w // 2)
+            self.shown.append(ax.imshow(np.zeros(side), cmap=cmap, interpolation="nearest",
+                                        extent=(0, side[1], side[0], 0)))
+            self.panels.append(ax)
+        for line in range(2, max(h, w), 2):                   # the pooling's windows, fixed
+            self.panels[1].axhline(line, color="white", linewidth=0.6, alpha=0.5)
+            self.panels[1].axvline(line, color="white", linewidth=0.6, alpha=0.5)
+        self.titles = [self.text((gap + panel / 2 + k * (panel + gap)) / width,
+                                 (height - 0.05) / height, "", ha="center", va="top",
+                                 fontsize=10, linespacing=1.15) for k in range(5)]
+
+    def png(self, compress_level=1):
+        """The picture as PNG bytes."""
+        from .plotting import figure_png
+        return figure_png(self, compress_level)
+
+
+def move_words(dy, dx, unit="pixel"):
+    """A move in words: ``"1 pixel down, 2 pixels left"``, ``"half a cell right"``, or
+    ``"not moved"`` for (0, 0)."""
+    def amount(d):
+        d = abs(d)
+        return f"half a {unit}" if d == 0.5 else counted(int(d) if d == int(d) else d, unit)
+    parts = [f"{amount(d)} {names[d < 0]}"
+             for d, names in ((dy, ("down", "up")), (dx, ("right", "left"))) if d]
+    return ", ".join(parts) or "not moved"
+
+
+def move_arrows(dy, dx):
+    """A move as arrows: ``"↓1 ←2"``; ``"not moved"`` for (0, 0)."""
+    parts = [f"{arrows[d < 0]}{abs(d)}" for d, arrows in ((dy, "↓↑"), (dx, "→←")) if d]
+    return " ".join(parts) or "not moved"
+
+
+def draw_shift(image, dy, dx, pooling, picture=None):
+    """A :class:`ShiftPicture` of ``image`` (H, W) moved by ``(dy, dx)`` pixels and pooled the
+    ``pooling`` way ("max" or "blur"); reuses ``picture`` when the shape still fits."""
+    from ..cnn.data import shift
+    image = np.asarray(image, dtype=float)
+    if not (isinstance(picture, ShiftPicture) and picture.shapes == (image.shape,)):
+        picture = ShiftPicture(image.shape)
+    moved_image = shift(image, dy, dx)
+    moved, still = moved_pooling(image, dy, dx, pooling)
+    top = float(edges(image).max()) or 1.0
+    maps = [moved_image, edges(moved_image), moved, still, moved - still]
+    scales = [(0, image.max() or 1.0), (0, top), (0, top), (0, top), (-top / 2, top / 2)]
+    for shown, values, scale in zip(picture.shown, maps, scales):
+        shown.set_data(values)
+        shown.set_clim(*scale)
+    wy, wx = whole_cells(dy), whole_cells(dx)
+    then = f"then moved {move_arrows(wy, wx)} cell{'s' if max(abs(wy), abs(wx)) > 1 else ''}"
+    titles = [f"the digit\n{'moved ' if dy or dx else ''}{move_arrows(dy, dx)}",
+              "its edge map\n(lines: 2×2 windows)", f"{SHIFT_NAMES[pooling]}\nof the edge map",
+              "pooled, unmoved digit,\n" + (then if wy or wx else "not moved"),
+              "moved minus unmoved\n(white: the same)"]
+    for title, text in zip(picture.titles, titles):
+        title.set_text(text)
+    return picture
+
+
+def shift_story(image, dy, dx, pooling):
+    """HTML under the shift explorer: how far the move goes in pooled cells, and how many
+    pooled numbers differ from the unmoved digit's pooled map moved by whole cells."""
+    differ, count, change = pooled_change(*moved_pooling(image, dy, dx, pooling))
+    cells = move_words(whole_cells(dy), whole_cells(dx), "cell")
+    against = "" if cells == "not moved" else f" (moved {cells})"
+    how_far = ("Not moved" if not (dy or dx) else f"Moved {move_words(dy, dx)}: at 2 pixels a "
+               f"pooled cell, that is {move_words(dy / 2, dx / 2, 'cell')}")
+    text = (f"{how_far}. Against the unmoved digit's pooled map{against}: <b>{differ} of the "
+            f"{count}</b> pooled numbers that are not 0 differ; relative change "
+            f"‖moved − unmoved‖ / ‖unmoved‖ = <b>{change:.0%}</b>.")
+    if dy % 2 or dx % 2:
+        text += " An odd move leaves half a cell over: no pooled map can move by that."
+    return text
+
+
+def shift_explorer(images=None, index=1, down=0, right=1, pooling="max"):
+    """Move a digit by up to 2 pixels each way, on a blank sheet (:func:`on_sheet`), and watch its
+    pooled edge map: with max pooling or with max-blur pooling, against the unmoved digit's pooled
+    map moved by whole cells. ``images`` (N, H, W) or (N, 1, H, W): default the test digits of
+    ``data.load_digits_split()``; it starts on digit ``index`` moved by (``down``, ``right``)."""
+    if images is None:
+        from ..cnn.data import load_digits_split
+        images = load_digits_split()[2]
+    images = np.asarray(images, dtype=float)
+    sheets = on_sheet(images.reshape(len(images), *images.shape[-2:]))
+    controls = {"digit": _slider("digit", index, 0, len(sheets) - 1),
+                "down": _slider("move down", down, -2, 2),
+                "right": _slider("move right", right, -2, 2),
+                "pooling": _toggle(SHIFT_POOLINGS, pooling)}
+
+    def draw(explorer):
+        k, dy, dx, how = (explorer.value(name) for name in ("digit", "down", "right", "pooling"))
+        explorer.formula.value = shift_story(sheets[k], dy, dx, how)
+        return draw_shift(sheets[k], dy, dx, how, explorer.picture)
+
+    return Explorer(controls, draw)
+
+
+# --- receptive fields (notebook 14) --------------------------------------------------------------
+
+def _stacks():
+    from ..receptive_field import conv, pool
+    return {"three 3\u00d73 convs": (conv(3), conv(3), conv(3)),
+            "conv 3\u00d73 \u2192 max pool 2\u00d72 \u2192 conv 3\u00d73 \u2192 max pool 2\u00d72":
+                (conv(3), pool(2), conv(3), pool(2)),
+            "conv 3\u00d73 stride 2 \u2192 two 3\u00d73 convs": (conv(3, 2), conv(3), conv(3)),
+            "3\u00d73 convs with dilation 1, 2, 4": (conv(3), conv(3, dilation=2), conv(3, dilation=4)),
+            "notebook 10: conv 3\u00d73 padding 1 \u2192 max pool 2\u00d72": (conv(3, padding=1), pool(2))}
+
+
+STACKS = _stacks()   # the explorer's stacks of layers, by name (pooling_lib.receptive_field steps)
+FIELD_COLOURS = ("#eeeeee", "#56B4E9")  # a cell the chosen output does not see / sees (Okabe-Ito sky blue)
+FIELD_CELL_INCHES = 0.2   # no numbers in the cells: small cells, smaller still for many layers
+FIELD_INCHES = 8.6        # the widest a row of layers may be (a slide is 10.24 inches wide)
+
+
+def field_terms(steps):
+    """HTML of the recurrence with the numbers put in, ``1 + 2·1 + 1·1 + 2·2 + 1·2 = <b>10</b>``:
+    each step adds (kernel − 1)·dilation·jump input cells."""
+    from ..receptive_field import field_working
+    working, size = field_working(steps).rsplit(" = ", 1)
+    return f"{working} = <b>{size}</b>"
+
+
+def field_story(steps, cell, region, field):
+    """HTML for the explorer: the input region that output ``cell`` sees, and the recurrence."""
+    dilated = any(s.dilation > 1 for s in steps)
+    (r0, r1), (c0, c1) = region
+    text = (f"Output cell {tuple(cell)} sees input rows {r0}&ndash;{r1} and columns {c0}&ndash;{c1}: "
+            f"a {region.height} &times; {region.width} field")
+    if (region.height, region.width) != (field.size, field.size):
+        text += f", cut by the edge (away from the edges: {field.size} &times; {field.size})"
+    adds = "(k &minus; 1)&middot;dilation&middot;jump" if dilated else "(k &minus; 1)&middot;jump"
+    return (f"{text}.<br>Each layer adds {adds}: {field_terms(steps)}; one step in the last "
+            f"layer is a jump of {field.jump} input {'cell' if field.jump == 1 else 'cells'}.")
+
+
+def field_cell_inches(shapes, titles, pads, fontsize):
+    """The side of a cell (inches) that puts grids of ``shapes`` (with ``pads`` cells of padding
+    on each side) and their ``titles`` in one row at most :data:`FIELD_INCHES` wide."""
+    from .plotting import text_width
+    cell = FIELD_CELL_INCHES
+    for _ in range(20):  # the titles keep their size, so shrink the cells step by step
+        blocks = [max((w + 2 * p) * cell, text_width(title, fontsize) + 0.2 * cell)
+                  for (_, w), p, title in zip(shapes, pads, titles)]
+        width = sum(blocks) + (len(blocks) + 1) * cell
+        if width <= FIELD_INCHES:
+            break
+        cell *= 0.95
+    return round(cell, 3)
+
+
+def draw_field(steps, cell, input_shape, picture=None):
+    """A Board of every layer of ``steps`` over an input of ``input_shape``, in one row: the
+    cells that output ``cell`` of the last layer depends on in sky blue, their bounds outlined,
+    padding hatched. Cells are :data:`FIELD_CELL_INCHES` wide, or less so that the row fits
+    :data:`FIELD_INCHES`. Reuses ``picture`` when it shows the same stack and input."""
+    from matplotlib.colors import ListedColormap
+    from .plotting import Board, cell_fontsize
+    from ..receptive_field import footprints, layer_shapes, receptive_fields
+    shapes = layer_shapes(steps, input_shape)
+    masks, regions = footprints(steps, cell, input_shape), receptive_fields(steps, cell, input_shape)
+    layout = (tuple(steps), tuple(input_shape))
+    if getattr(picture, "field_layout", None) != layout:
+        titles = ["input"] + [f"{k}: {s.name}" for k, s in enumerate(steps, 1)]
+        pads = [s.padding for s in steps] + [0]  # a layer's padding is that of the step reading it
+        fontsize = cell_fontsize(FIELD_CELL_INCHES)
+        picture = Board(field_cell_inches(shapes, titles, pads, fontsize), fontsize=fontsize)
+        for shape, title, p in zip(shapes, titles, pads):
+            picture.grid(shape, (p, p, p, p), title, fmt=lambda v: "", cmap=ListedColormap(FIELD_COLOURS))
+        picture.outlines, picture.field_layout = Outlines(picture.ax, linewidth=2.5), layout
+        title_cells = 1.3 * fontsize / 72 / picture.cell_inches + 0.25  # a title's height and gap
+        picture.fit(margin=max(0.3, title_cells - 1 + 0.1))             # (one cell is there already)
+    for grid, (rows, cols) in zip(picture.grids, masks):
+        grid.show(np.outer(rows, cols), 0, 1)
+    picture.outlines.show([grid.box(r.rows[0], r.cols[0], r.height, r.width)
+                           for grid, r in zip(picture.grids, regions)])
+    return picture
+
+
+def receptive_field_explorer(stack=None, size=16, cell=(1, 1)):
+    """Pick a stack of convolutions and poolings, an input size and an output cell of the last
+    layer: every layer is drawn, with the cells that output cell depends on in blue; the line
+    below gives the input region and the recurrence 1 + Σ (k − 1)·jump."""
+    from ..receptive_field import field_sizes, layer_shapes, receptive_field
+    names = list(STACKS)
+    controls = {"stack": widgets.Dropdown(options=names, value=stack or names[1], description="stack",
+                                          style={"description_width": "initial"},
+                                          layout=widgets.Layout(width="440px")),
+                "size": _slider("input size", size, 4, 20),
+                "row": _slider("output row", cell[0], 0, 8),
+                "col": _slider("output column", cell[1], 0, 8)}
+
+    def draw(explorer):
+        steps, L = STACKS[explorer.value("stack")], explorer.value("size")
+        out = layer_shapes(steps, (L, L))[-1]
+        chosen = (explorer.set_count("row", out[0]), explorer.set_count("col", out[1]))
+        picture = draw_field(steps, chosen, (L, L), explorer.picture)
+        explorer.formula.value = field_story(steps, chosen, receptive_field(steps, chosen, (L, L)),
+                                             field_sizes(steps)[-1])
+        return picture
+
+    return Explorer(controls, draw)
+
+
+# --- what replaces pooling (notebook 15) ---------------------------------------------------------
+
+WAYS = [("max pool", "max"), ("average pool", "avg"), ("conv: uniform kernel", "uniform"),
+        ("conv: edge kernel", "edge"), ("conv: random kernel", "random")]
+
+
+def downsample_kernel(way, size, seed=SEED):
+    """The ``size`` x ``size`` kernel of a convolution ``way``: "uniform" 1/size² everywhere
+    (average pooling's weights), "edge" +1 down the left column and −1 down the right (it
+    answers to a dark-to-bright step), "random" seeded normal numbers to one decimal (what an
+    untrained convolution holds)."""
+    if way == "uniform":
+        return np.full((size, size), 1 / size ** 2)
+    if way == "edge":
+        kernel = np.zeros((size, size))
+        kernel[:, 0], kernel[:, -1] = 1, -1
+        return kernel
+    if way == "random":
+        return np.round(np.random.default_rng(seed).normal(0, 0.5, (size, size)), 1)
+    raise ValueError(f"way must be 'uniform', 'edge' or 'random', got {way!r}")
+
+
+def downsample(x, way, size, stride):
+    """``x`` (H, W) made smaller: "max" or "avg" pooling, or a convolution with
+    :func:`downsample_kernel` at ``stride`` (no padding). -> (floor((H − size) / stride) + 1, ...)."""
+    from ..cnn.nn import correlate
+    from ..fast import avg_pool2d, max_pool2d
+    if way in ("max", "avg"):
+        return (max_pool2d if way == "max" else avg_pool2d)(np.asarray(x, float), size, stride)
+    kernel = downsample_kernel(way, size)
+    return correlate(np.asarray(x, float)[None, None], kernel[None, None], 0)[0, 0, ::stride, ::stride]
+
+
+def signed(value, brackets=True):
+    """A number as the formula line writes it: a true minus sign, in brackets after a product."""
+    text = format_decimal(abs(value))
+    if value >= 0:
+        return text
+    return f"({MINUS}{text})" if brackets else MINUS + text
+
+
+def downsample_explorer(way="avg", size=2, stride=2, channels=16):
+    """Halve a small input five ways, with the region (kernel) size and the stride on sliders:
+    max and average pooling, and a convolution at the same stride with a uniform, an edge or a
+    random kernel. The line below says how out[0, 0] is made, whether the result equals average
+    pooling, and how many parameters the step would have as a layer of ``channels`` maps."""
+    from .plotting import show_grids
+    controls = {"way": _toggle(WAYS, way), "size": _slider("size", size, 2, 3),
+                "stride": _slider("stride", stride, 1, 3)}
+    x = small_input(6)
+
+    def draw(explorer):
+        way, k, s = explorer.value("way"), explorer.value("size"), explorer.value("stride")
+        out = downsample(x, way, k, s)
+        cells = x[:k, :k].ravel()
+        grids, titles = [x], [f"input {len(x)}\u00d7{len(x)}"]
+        if way == "max":
+            how = f"max({', '.join(map(str, cells))})"
+        else:
+            kernel = np.full((k, k), 1 / k ** 2) if way == "avg" else downsample_kernel(way, k)
+            grids.append(kernel)
+            titles.append("weights (fixed)" if way == "avg" else "kernel")
+            how = " + ".join(f"{v}\u00b7{signed(w)}" for v, w in zip(cells, kernel.ravel()))
+        grids.append(out)
+        titles.append(f"output {out.shape[0]}\u00d7{out.shape[1]}")
+        board = show_grids(grids, titles)
+        Outlines(board.ax).show([board.grids[0].box(0, 0, k, k), board.grids[-1].box(0, 0)])
+        same = np.allclose(out, downsample(x, "avg", k, s))
+        if way in ("max", "avg"):
+            cost = f"As a layer it has <b>no parameters</b>: the {k}\u00d7{k} rule is fixed."
+        else:
+            learned = channels * channels * k * k + channels
+            cost = (f"As a layer from {channels} maps to {channels} it would learn "
+                    f"{channels}\u00b7{channels}\u00b7{k}\u00b7{k} + {channels} = "
+                    f"<b>{learned:,} parameters</b>.")
+        equal = (" <b>The same numbers as average pooling.</b>" if same and way != "avg" else "")
+        explorer.formula.value = (
+            f"out[0, 0] = {how} = <b>{signed(out[0, 0], brackets=False)}</b>; output size "
+            f"floor(({len(x)} \u2212 {k}) / {s}) + 1 = {out.shape[0]}. {cost}{equal}")
+        return board
+
+    return Explorer(controls, draw)
+
+
 # --- the CNN's digits (notebook 10) --------------------------------------------------------------
 
 DIGIT_RIGHT, DIGIT_WRONG, DIGIT_OTHER = "#0072B2", "#D55E00", "#BBBBBB"  # Okabe-Ito, grey
@@ -730,13 +1148,14 @@ def measure_redraw(explorer, changes=30):
     return statistics.median(times)
 
 
-# Every explorer of the series, in the order the notebooks meet them: the one list that the
-# figures, the tests and the timing below read. The first six redraw a small picture from
-# their sliders alone; speed_explorer times code as it draws, digit_explorer trains notebook
-# 10's network first.
+# Every explorer of the series: the one list that the figures, the tests and the timing below
+# read. All but the last two redraw a small picture from their sliders alone (in the order the
+# notebooks meet them); the last two do more: speed_explorer times code as it draws,
+# digit_explorer trains notebook 10's network first.
 EXPLORERS = (pool_explorer, max_vs_avg_explorer, forward_stepper, backward_explorer,
-             padding_explorer, lp_explorer, speed_explorer, digit_explorer)
-SLIDER_EXPLORERS = EXPLORERS[:6]
+             padding_explorer, lp_explorer, shift_explorer, receptive_field_explorer,
+             downsample_explorer, speed_explorer, digit_explorer)
+SLIDER_EXPLORERS = EXPLORERS[:-2]
 
 if __name__ == "__main__":
     for make in SLIDER_EXPLORERS:

@@ -162,3 +162,20 @@ def test_bad_settings_are_refused_before_any_training(small, options, message):
     with pytest.raises(ValueError) as error:
         race(small, progress=lambda *_: pytest.fail("trained before refusing"), **options)
     assert message in str(error.value)
+
+
+def test_the_verdict_says_only_what_the_spread_supports():
+    s = compare.spread
+    table = [{"pooling": "max", "parameters": 2730, "test": s([0.96, 0.97])},
+             {"pooling": "strided", "parameters": 5050, "test": s([0.966, 0.98])},
+             {"pooling": "all-conv", "parameters": 2650, "test": s([0.90, 0.92])},
+             {"pooling": "wide", "parameters": 5460, "test": s([0.976, 0.99])}]
+    assert compare.verdict(table).splitlines() == [
+        "strided: +0.8 points against max, ranges overlap: no clear difference; "
+        "5,050 parameters (1.85×)",
+        "all-conv: −5.5 points against max, every seed below every seed of max; "
+        "2,650 parameters (0.97×)",
+        "wide: +1.8 points against max, every seed above every seed of max; "
+        "5,460 parameters (2.00×)"]
+    assert "−0.4 points" in compare.verdict(table[:1] + [
+        {"pooling": "x", "parameters": 2730, "test": s([0.953, 0.969])}])

@@ -689,6 +689,117 @@ def power_mean_checker():
                    JUNK_VALUES)
 
 
+# --- invariance and aliasing (notebook 13) -----------------------------------------------------
+
+BLUR_SIGNAL = [2, 0, 0, 8, 0, 4]   # notebook 13, "your turn"
+
+
+def hand_blur_pool(x, maxima=True, weights=(1, 2, 1), divide=4, pad=True, start=0, step=2):
+    """Max-blur pooling of a list as a student works it out: the max of each pair of neighbours,
+    each blurred with its two neighbours (a 0 beyond each end when ``pad``), every ``step``-th
+    blurred value from ``start``."""
+    m = [max(a, b) for a, b in zip(x, x[1:])] if maxima else list(x)
+    m = [0, *m, 0] if pad else m
+    blurred = [sum(w * v for w, v in zip(weights, m[i:i + 3])) / divide for i in range(len(m) - 2)]
+    return blurred[start::step]
+
+
+def blur_pool_checker():
+    x = BLUR_SIGNAL
+    right = hand_blur_pool(x)                                          # [1, 6, 4]
+    by_library = pl.avg_pool1d(pl.avg_pool1d(pl.max_pool1d(np.array(x), 2, 1), 2, 1, padding=1), 2)
+    rights = [("list", right), ("ints", [round(v) for v in right]), ("tuple", tuple(right)),
+              *[(f"{np.dtype(t)} array", np.array(right, dtype=t))
+                for t in (np.float64, np.float32, np.int64, np.int16)],
+              ("pooling_lib", by_library)]
+    every_other_max = [max(x[i], x[i + 1]) for i in range(0, len(x), 2)]
+    raw = [("no blur", every_other_max, "No blur"),
+           ("average pooling", [(x[i] + x[i + 1]) / 2 for i in range(0, len(x), 2)], "average pooling"),
+           ("blur without the max", hand_blur_pool(x, maxima=False), "blurs the signal itself"),
+           ("not subsampled", hand_blur_pool(x, step=1), "every blurred value"),
+           ("odd places", hand_blur_pool(x, start=1), "odd places", "padding at each end"),
+           ("no padding", hand_blur_pool(x, pad=False), "odd places", "padding at each end"),
+           ("divided by 3", hand_blur_pool(x, divide=3), "not by 3"),
+           ("divided by 3, rounded", np.round(hand_blur_pool(x, divide=3), 2), "not by 3"),
+           ("not divided", hand_blur_pool(x, divide=1), "Divide each weighted sum by 4"),
+           ("box blur", hand_blur_pool(x, weights=(1, 1, 1), divide=3), "counts twice"),
+           ("blurred after subsampling", hand_blur_pool(every_other_max, maxima=False, step=1),
+            "after keeping every other maximum"),
+           ("one value slipped", [1, 6, 5], "Value 2 should be (8 + 2·4 + 0) / 4 = 4"),
+           ("a column", [[v] for v in right], "right numbers"),
+           ("too short", right[:2], "one value per window"),
+           ("one number", 6, "one number"),
+           ("text", "1, 6, 4", "text")]
+    return Checker("check_blur_pool (13: [2, 0, 0, 8, 0, 4])", lambda a: ex.check_blur_pool(a, x),
+                   rights, [mutant(*m) for m in raw], JUNK_VALUES)
+
+
+# --- receptive fields (notebook 14) ------------------------------------------------------------
+
+FIELD_STACK = [(3, 1), (2, 2), (5, 1), (3, 1)]   # notebook 14, "your turn": (kernel, stride)
+
+
+def field_by_hand(stack, plus=1, jump_after=False, use_jump=True):
+    """A receptive field worked out as a student would, layer by layer: start at ``plus``,
+    add k − 1 times the jump (the jump after the layer's own stride with ``jump_after``)."""
+    size, jump = plus, 1
+    for k, s in stack:
+        size += (k - 1) * ((jump * s if jump_after else jump) if use_jump else 1)
+        jump *= s
+    return size
+
+
+def receptive_field_checker():
+    from pooling_lib.receptive_field import conv, pool
+    steps = [conv(3), pool(2), conv(5), conv(3)]
+    right = field_by_hand(FIELD_STACK)                                          # 16
+    kernels = [k for k, _ in FIELD_STACK]
+    raw = [("kernels added", sum(kernels), "adds up the kernel sizes"),
+           ("jump ignored", field_by_hand(FIELD_STACK, use_jump=False), "leaves out the jump"),
+           ("kernels multiplied", math.prod(kernels), "Multiplying the kernel sizes"),
+           ("last layer forgotten", field_by_hand(FIELD_STACK[:-1]), "one layer before the end"),
+           ("first layer forgotten", field_by_hand(FIELD_STACK[1:]), "leaves out the first layer"),
+           ("jump after the stride", field_by_hand(FIELD_STACK, jump_after=True),
+            "jump after its own stride"),
+           ("started at 0", field_by_hand(FIELD_STACK, plus=0), "Off by one"),
+           ("only the pooling", field_by_hand([(2, 2)]), "counts only the pooling"),
+           ("pooling left out", field_by_hand([(3, 1), (5, 1), (3, 1)]), "leaves out the pooling"),
+           ("a slip", right + 5, "Go layer by layer"),
+           ("a pair", (right, right), "Give one whole number"),
+           ("half a cell", right + 0.5, "not a whole number"), ("text", "16", "text")]
+    return Checker("check_receptive_field_size (14: conv 3, pool 2, conv 5, conv 3)",
+                   lambda a: ex.check_receptive_field_size(a, steps), forms_of_whole(right),
+                   [mutant(*m) for m in raw], JUNK_VALUES)
+
+
+# --- what replaces pooling (notebook 15) --------------------------------------------------------
+
+def average_kernel_checker():
+    C, k = 3, 2
+    right = np.zeros((C, C, k, k))
+    for c in range(C):
+        right[c, c] = 0.25
+    looped = [[[[0.25 if o == c else 0.0] * k] * k for c in range(C)] for o in range(C)]
+    eye = np.eye(C)[:, :, None, None] * np.ones((k, k))
+    rights = [*forms_of_array(right)[:5], ("nested loops as lists", looped),
+              ("identity times a quarter", eye / 4), ("rounded", np.round(right, 2))]
+    raw = [("ones", eye, "adds the 4 cells up"),
+           ("one over k", eye / k, "holds 4 cells, not 2"),
+           ("every pair", np.full((C, C, k, k), 0.25), "adds the averages of all 3 channels"),
+           ("mixing channels", np.full((C, C, k, k), 1 / 12), "averages over the 3 channels"),
+           ("one kernel", np.full((k, k), 0.25), "yours (2, 2)"),
+           ("one per channel", np.full((C, k, k), 0.25), "yours (3, 2, 2)"),
+           ("a transposed shape", np.zeros((k, k, C, C)), "has shape (2, 2, 3, 3)"),
+           ("one cell off", right + np.eye(C)[:, :, None, None] * [[0, 0], [0, 0.5]],
+            "weight[0, 0, 1, 1] is 0.75; it should be 1/4"),
+           ("a stray weight", right + np.pad([[[[0.1]]]], ((0, 2), (1, 1), (0, 1), (0, 1))),
+            "weight[0, 1, 0, 0] is 0.1; it should be 0"),
+           ("text", "0.25", "text")]
+    return Checker("check_average_kernel (15: 3 channels, 2 × 2)",
+                   lambda a: ex.check_average_kernel(a, C, k), rights, [mutant(*m) for m in raw],
+                   JUNK_VALUES)
+
+
 # --- notebooks 09 and 10 -----------------------------------------------------------------------
 
 def im2col_checker():
@@ -774,6 +885,7 @@ def checkers():
         size_checker("check_output_size (10, 3, 1, d 3)", 10, 3, 1, 0, 3),
         size_checker("check_output_size (ceil drop: 4, 2, 3, P 1)", 4, 2, 3, 1, ceil=True),
         size_checker("check_output_size (9, 4, 2, P 2)", 9, 4, 2, 2),
+        size_checker("check_output_size (15: 28, 3, 2, P 1, a strided conv)", 28, 3, 2, 1),
         pool_count_checker("check_pool_count (00: 6, 2, 2)", 6, 2, 2),
         pool_count_checker("check_pool_count (7, 3, 2)", 7, 3, 2),
         pooled_checker("check_pooled (01: max 2, 2)", np.array(
@@ -790,7 +902,8 @@ def checkers():
         input_gradient_checker(), avg_input_gradient_checker(),
         padded_average_checker(True), padded_average_checker(False), bins_checker(),
         im2col_checker(), reshape_checker(), dense_checker(), layer_shape_checker(),
-        feature_value_checker(), power_mean_checker(),
+        feature_value_checker(), power_mean_checker(), blur_pool_checker(),
+        receptive_field_checker(), average_kernel_checker(),
     ]
 
 

@@ -372,3 +372,28 @@ def test_the_verdict_needs_no_emoji_font(answer, ok):
     assert html.escape(verdict.text) in page and "color:" not in page
     assert all(ord(ch) < 0x2600 or ch in "✓✗" for ch in repr(verdict) + page)
     assert "<b>" not in ex.Feedback(False, "<b>")._repr_html_()
+
+
+def test_check_receptive_field_size_as_set_in_notebook_14():
+    """The stack of notebook 14's exercise gives every classic slip its own wrong answer, so each
+    message names exactly one mistake."""
+    from pathlib import Path
+
+    import nbformat
+    from pooling_lib.receptive_field import conv, field_sizes, pool
+    path = Path(__file__).resolve().parents[2] / "notebooks" / "14_receptive_fields.ipynb"
+    calls = [c.source for c in nbformat.read(path, as_version=4).cells
+             if c.cell_type == "code" and "check_receptive_field_size(answer" in c.source]
+    assert len(calls) == 1
+    steps = eval(calls[0].split("check_receptive_field_size(answer, ")[1].rsplit(")", 1)[0],
+                 {"conv": conv, "pool": pool})
+    assert steps == [conv(3), pool(2), conv(5), conv(3)]
+    right = field_sizes(steps)[-1].size
+    assert right == 1 + 2 * 1 + 1 * 1 + 4 * 2 + 2 * 2 == 16
+    verdict = ex.check_receptive_field_size(right, steps)
+    assert verdict and "1 + 2·1 + 1·1 + 4·2 + 2·2 = 16" in repr(verdict)
+    slips = [value for value, _ in ex._field_mistakes(steps)]
+    assert right not in slips and len(set(slips)) == len(slips), slips
+    for value in slips:
+        verdict = ex.check_receptive_field_size(value, steps)
+        assert not verdict and "slips give this same answer" not in repr(verdict)

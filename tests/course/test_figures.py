@@ -11,6 +11,9 @@ from pooling_lib.course import figures, widgets  # noqa: E402
 EXPECTED = {"maxpooling_1.png", "maxpooling_2.png", "backward_accumulation.png", "im2col.png",
             "pool_explorer.png", "max_vs_avg_explorer.png", "forward_stepper.png",
             "backward_explorer.png", "padding_explorer.png", "lp_explorer.png", "speed_explorer.png",
+            "downsample_explorer.png",
+            "shift_explorer.png",
+            "receptive_field_explorer.png",
             "digit_explorer.png"}
 
 

@@ -101,6 +101,32 @@ def test_the_numbers_in_the_answers_are_pooling_libs():
     assert right_choice("ties_and_gradient_checks", 1) == f"{split[0, 1]:g}" == f"{1 / (tie == 7).sum():g}"
     first = reference.max_pool2d_backward(np.ones((1, 1)), tie, 2, ties="first")
     assert right_choice("ties_and_gradient_checks", 0) == "The top-right 7" and first[0, 1] == 1
+    # receptive fields, counted from the gradient: the pixels that reach one output cell
+    from pooling_lib.cnn.nn import Conv2D, Sequential, make_cnn
+
+    def field_width(layers, size, cell):
+        network = Sequential(layers)
+        for layer in layers:
+            if isinstance(layer, Conv2D):
+                layer.weight[:] = 1
+        out = network.forward(np.ones((1, 1, size, size)))
+        one_hot = np.zeros(out.shape)
+        one_hot[(0, 0, *cell)] = 1
+        reached = network.backward(one_hot, 0.0)[0, 0] != 0
+        return int(reached.any(axis=0).sum())
+
+    three = field_width([Conv2D(1, 1, 3) for _ in range(3)], 11, (2, 2))
+    assert right_choice("receptive_fields", 0) == str(three)
+    seen = field_width([Conv2D(1, 1, 3, padding=1), pl.AvgPool(2)], 8, (1, 1))  # every cell counts
+    assert right_choice("receptive_fields", 2) == f"{seen} × {seen}"
+    from pooling_lib.cnn.nn import count_parameters
+    swap = count_parameters(make_cnn("strided")) - count_parameters(make_cnn("max"))
+    assert right_choice("what_replaces_pooling", 1) == f"{swap:,}"
+    conv = Conv2D(3, 3, 2, stride=2)
+    conv.weight[:] = np.eye(3)[:, :, None, None] / 4                 # 1/4 on each map's own channel
+    x = np.random.default_rng(0).normal(size=(2, 3, 6, 6))
+    assert right_choice("what_replaces_pooling", 0).startswith("Average pooling")
+    np.testing.assert_allclose(conv.forward(x), pl.avg_pool2d(x, 2), atol=1e-15)
 
 
 def click(check, n, choice):

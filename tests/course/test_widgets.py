@@ -329,3 +329,139 @@ def test_lp_explorer_draws_its_three_outputs_on_the_input_s_colour_scale():
     explorer = W.lp_explorer()
     colours = [g.cells.get_clim() for g in explorer.picture.grids]
     assert len(set(colours)) == 1
+
+
+def test_downsample_explorer_pools_or_convolves_and_says_what_it_costs():
+    explorer = W.downsample_explorer()
+    x = W.small_input(6).astype(float)
+    for way in [value for _, value in W.WAYS]:
+        explorer.controls["way"].value = way
+        for k, s in [(2, 2), (3, 2), (2, 1), (3, 3)]:
+            explorer.controls["size"].value, explorer.controls["stride"].value = k, s
+            out = explorer.picture.grids[-1].values
+            if way in ("max", "avg"):
+                expected = (pl.max_pool2d if way == "max" else pl.avg_pool2d)(x, k, s)
+            else:   # the convolution written out, window by window
+                kernel = W.downsample_kernel(way, k)
+                n = (6 - k) // s + 1
+                expected = np.array([[np.sum(x[i * s:i * s + k, j * s:j * s + k] * kernel)
+                                      for j in range(n)] for i in range(n)])
+            np.testing.assert_allclose(out, expected, atol=1e-12)
+            text = explorer.formula.value
+            assert explorer.message.value == "" and f"= {(6 - k) // s + 1}." in text
+            learned = f"16·16·{k}·{k} + 16 = <b>{16 * 16 * k * k + 16:,} parameters"
+            assert (learned in text) == (way not in ("max", "avg"))
+            assert ("no parameters" in text) == (way in ("max", "avg"))
+            assert ("The same numbers as average pooling" in text) == (way == "uniform")
+    explorer.controls["way"].value = "edge"
+    explorer.controls["size"].value, explorer.controls["stride"].value = 3, 2
+    assert "5·(−1)" in explorer.formula.value and "<b>−1</b>" in explorer.formula.value
+    with pytest.raises(ValueError, match="way must be"):
+        W.downsample_kernel("median", 2)
+
+
+# --- invariance and aliasing (notebook 13) -------------------------------------------------------
+
+def direct_edges(image):
+    """ReLU of the 3 x 3 edge kernel (+1 left column, −1 right), zero padding 1: window by window."""
+    padded = np.pad(np.asarray(image, float), 1)
+    kernel = np.array([[1, 0, -1]] * 3)
+    return np.array([[max(np.sum(padded[i:i + 3, j:j + 3] * kernel), 0.0)
+                      for j in range(image.shape[1])] for i in range(image.shape[0])])
+
+
+def test_shift_explorer_redraws_and_counts_what_a_direct_computation_counts():
+    from pooling_lib.cnn.data import load_digits_split, shift
+    from pooling_lib.cnn.nn import MaxBlurPool
+    explorer = W.shift_explorer()
+    assert explorer.value("digit") == 1 and explorer.value("right") == 1
+    changes_redraw(explorer, [("right", 2), ("down", -1), ("pooling", "blur"), ("digit", 5),
+                              ("right", -2)], formula_names=("right", "down", "pooling", "digit"))
+    sheets = np.pad(load_digits_split()[2][:, 0], ((0, 0), (4, 4), (4, 4)))
+    for k, dy, dx, pooling in [(1, 0, 1, "max"), (5, -1, 2, "blur"), (7, 1, -1, "max"),
+                               (7, 2, -2, "blur")]:
+        for name, value in [("digit", k), ("down", dy), ("right", dx), ("pooling", pooling)]:
+            explorer.controls[name].value = value
+        pool = (lambda m: pl.max_pool2d(m, 2)) if pooling == "max" else MaxBlurPool().forward
+        moved = pool(direct_edges(shift(sheets[k], dy, dx)))
+        still = shift(pool(direct_edges(sheets[k])), int(dy / 2), int(dx / 2))
+        counted = int(((moved > 0) | (still > 0)).sum())
+        differ = int((~np.isclose(moved, still)).sum())
+        change = np.linalg.norm(moved - still) / np.linalg.norm(still)
+        text = explorer.formula.value
+        assert f"<b>{differ} of the {counted}</b>" in text and f"= <b>{change:.0%}</b>" in text
+        assert ("half a cell" in text) == bool(dy % 2 or dx % 2) and explorer.message.value == ""
+        np.testing.assert_allclose(explorer.picture.shown[2].get_array(), moved)
+        np.testing.assert_allclose(explorer.picture.shown[3].get_array(), still)
+
+
+def test_a_move_by_a_whole_window_keeps_every_pooled_number():
+    pattern = np.zeros((12, 12))
+    pattern[4:8, 4:7] = [[1, 3, 0], [2, 5, 1], [0, 4, 2], [1, 1, 3]]   # far from the border
+    for pooling in ("max", "blur"):
+        for dy, dx in [(0, 2), (2, 0), (-2, 2), (2, -2)]:
+            differ, counted, change = W.pooled_change(*W.moved_pooling(pattern, dy, dx, pooling))
+            assert differ == 0 and counted > 0 and change == 0, (pooling, dy, dx)
+        differ, counted, change = W.pooled_change(*W.moved_pooling(pattern, 0, 1, pooling))
+        assert differ > 0 and change > 0
+    explorer = W.shift_explorer(images=pattern[None], index=0, right=2)
+    assert "<b>0 of the" in explorer.formula.value and "= <b>0%</b>" in explorer.formula.value
+    assert "moved 1 cell right" in explorer.formula.value
+    with pytest.raises(ValueError, match="pooling must be"):
+        W.pool_map(pattern, "avg")
+
+
+def test_shift_words_and_cells():
+    assert W.move_words(1, -2) == "1 pixel down, 2 pixels left" and W.move_words(0, 0) == "not moved"
+    assert W.move_words(-0.5, 1, "cell") == "half a cell up, 1 cell right"
+    assert [W.whole_cells(d) for d in (-3, -2, -1, 0, 1, 2, 3)] == [-1, -1, 0, 0, 0, 1, 1]
+    assert W.on_sheet(np.ones((3, 8, 8))).shape == (3, 16, 16)
+    np.testing.assert_allclose(W.edges(np.eye(5)), direct_edges(np.eye(5)))
+
+
+# --- receptive fields (notebook 14) --------------------------------------------------------------
+
+def test_receptive_field_explorer_redraws_and_shows_the_field():
+    from pooling_lib.receptive_field import footprints, receptive_field
+    explorer = W.receptive_field_explorer()
+    changes_redraw(explorer, [("row", 0), ("col", 0), ("size", 20),
+                              ("stack", list(W.STACKS)[3]), ("col", 2)],
+                   formula_names=("row", "col", "stack"))
+    for name, steps in W.STACKS.items():
+        for size, cell in [(16, (0, 1)), (15, (1, 0)), (20, (2, 2))]:
+            explorer.controls["stack"].value, explorer.controls["size"].value = name, size
+            explorer.controls["row"].value, explorer.controls["col"].value = cell
+            chosen = (explorer.value("row"), explorer.value("col"))   # the sliders stop at the edge
+            assert explorer.message.value == "" and chosen[0] <= cell[0] and chosen[1] <= cell[1]
+            region = receptive_field(steps, chosen, (size, size))
+            (r0, r1), (c0, c1) = region
+            assert (f"sees input rows {r0}&ndash;{r1} and columns {c0}&ndash;{c1}: a "
+                    f"{region.height} &times; {region.width} field") in explorer.formula.value
+            grids = explorer.picture.grids
+            assert len(grids) == len(steps) + 1
+            for grid, (rows, cols) in zip(grids, footprints(steps, chosen, (size, size))):
+                np.testing.assert_array_equal(grid.values, np.outer(rows, cols))
+
+
+def test_receptive_field_explorer_formula_and_limits():
+    explorer = W.receptive_field_explorer(size=16, cell=(1, 1))
+    assert "1 + 2·1 + 1·1 + 2·2 + 1·2 = <b>10</b>" in explorer.formula.value
+    assert explorer.controls["row"].max == explorer.controls["col"].max == 1      # 16 -> 2 x 2
+    explorer.controls["stack"].value = list(W.STACKS)[0]                         # 16 -> 10 x 10
+    assert explorer.controls["row"].max == 9 and "= <b>7</b>" in explorer.formula.value
+    explorer.controls["stack"].value = list(W.STACKS)[4]
+    explorer.controls["size"].value = 8
+    explorer.controls["row"].value = explorer.controls["col"].value = 0
+    assert "cut by the edge (away from the edges: 4 &times; 4)" in explorer.formula.value
+    width, _ = explorer.picture.get_size_inches()
+    assert width <= W.FIELD_INCHES + 1
+
+
+def test_receptive_field_explorer_too_small_an_input_is_a_message_not_an_error():
+    explorer = W.receptive_field_explorer()
+    png = explorer.png
+    explorer.controls["size"].value = 6           # conv, pool, conv, pool: nothing is left
+    assert "too small for this stack" in explorer.message.value
+    assert "make it bigger" in explorer.message.value and explorer.png != png   # faded
+    explorer.controls["size"].value = 12
+    assert explorer.message.value == ""

@@ -428,3 +428,165 @@ def test_11_pooled_numbers_that_survive_a_move(trained):
     says(cell("11_what_pooling_changes", "The dense layer reads every position with its own weights"),
          "Before pooling almost every number changes", "about a quarter stay exactly as they were",
          "some others change by less than 25%")
+
+
+# --- 13 · Invariance and its limits --------------------------------------------------------------
+
+NB13 = "13_invariance_and_aliasing"
+
+
+def test_13_the_sheet_the_moves_and_the_blur():
+    from pooling_lib.cnn.data import load_digits_split
+    from pooling_lib.course import widgets
+    x_test = load_digits_split()[2]
+    assert widgets.on_sheet(x_test[:, 0]).shape[1:] == (16, 16)
+    assert widgets.downsample_kernel("edge", 3).shape == (3, 3)
+    says(cell(NB13, "## 1 · The convolution moves with the digit"), f"the {len(x_test)} test digits",
+         "a blank 16 × 16 sheet", "a fixed 3 × 3 edge kernel")
+    assert [widgets.whole_cells(d) for d in (1, 2)] == [0, 1]
+    assert pl.max_pool2d(np.zeros((4, 4)), 2).shape == (2, 2)      # a cell per 2 × 2 window
+    says(cell(NB13, "## 2 · Pooling moves on a coarser grid"), "one cell per window of 2 × 2 pixels",
+         "A move of 2 pixels is one pooled cell", "none for 1 pixel, one for 2")
+    spike = np.array([0, 0, 1.0, 0, 0])     # two averages of 2, the first padded: [1, 2, 1] / 4
+    blurred = pl.avg_pool1d(pl.avg_pool1d(spike, 2, 1, padding=1), 2, 1)
+    np.testing.assert_allclose(blurred, [0, 0.25, 0.5, 0.25, 0])
+    says(cell(NB13, "### The fix: blur, then subsample"), "with weights [1, 2, 1] / 4",
+         "the blur is two averages of 2, the first with a 0 of padding at each end")
+    explorer = widgets.shift_explorer()
+    down = explorer.controls["down"]
+    assert (down.min, down.max) == (-2, 2) and explorer.value("digit") == 1
+    assert (explorer.value("down"), explorer.value("right"), explorer.value("pooling")) == (0, 1, "max")
+    says(cell(NB13, "## 4 · Move a digit yourself"), "by up to 2 pixels each way")
+    says(cell(NB13, "![The shift explorer's first state"), "test digit 1 moved one pixel right")
+
+
+def test_13_the_exercise_and_its_hint():
+    from pooling_lib.course.exercises import blur_pool_steps
+    maxima, _, pooled = blur_pool_steps([2, 0, 0, 8, 0, 4])
+    says(cell(NB13, "## Your turn: max-blur pooling by hand"), "`[2, 0, 0, 8, 0, 4]`",
+         f"the answer is {WORDS[len(pooled)]} numbers", f"the {WORDS[len(maxima)]} maxima",
+         "places 0, 2 and 4")
+
+
+def test_13_odd_moves_change_the_pooled_maps_and_the_blur_spreads_the_change():
+    import ast
+    from pooling_lib.cnn.data import load_digits_split
+    from pooling_lib.course import widgets
+    source = next(c.source for c in nbformat.read(NOTEBOOKS / f"{NB13}.ipynb", as_version=4).cells
+                  if c.cell_type == "code" and "moves = [" in c.source)
+    moves = ast.literal_eval(source.split("moves = ", 1)[1].splitlines()[0])
+    sheet = widgets.on_sheet(load_digits_split()[2][:, 0])
+    for dy, dx in moves:
+        (d_max, c_max, max_change), (d_blur, c_blur, blur_change) = (
+            widgets.pooled_change(*widgets.moved_pooling(sheet, dy, dx, p)) for p in ("max", "blur"))
+        if dy % 2 or dx % 2:
+            assert d_max / c_max > 0.5 and max_change > 0.3         # "change most ..., not by a little"
+            assert d_blur / c_blur > 0.95 and blur_change < max_change
+        else:
+            assert d_max == d_blur == 0 and max_change == blur_change == 0
+    says(cell(NB13, "Moves of 2 pixels change nothing"), "Moves of 1 pixel change most pooled numbers")
+    says(cell(NB13, "With the blur, odd moves change almost every pooled number"),
+         "the relative change is smaller for every odd move in the table", "Even moves stay exact with both")
+
+
+def test_13_the_race_and_what_it_supports():
+    from pooling_lib.cnn import compare
+    assert compare.ONE_PIXEL == ((-1, 0), (1, 0), (0, -1), (0, 1))    # up, down, left, right
+    says(cell(NB13, "## 5 · Does the network notice?"), f"{WORDS[len(compare.SEEDS)]} seeds each",
+         "the mean over up, down, left and right")
+    moved, moved_seeds, clean, _ = saved_output(NB13, "# NBVAL_CHECK_OUTPUT\nrows = ").splitlines()
+    assert moved.startswith("kept its class when moved: +")
+    assert moved_seeds.endswith("every blur seed above every max seed: True")
+    points = float(clean.split(": ")[1].split(" points")[0])
+    assert clean.startswith("test accuracy: ") and 0 <= points < 2      # "did not drop ... a little"
+    says(cell(NB13, "What the race supports"),
+         "more moved digits keep their predicted class, with every seed",
+         "clean test accuracy did not drop; here it even rose a little")
+    from pooling_lib.cnn.nn import MaxBlurPool
+    assert len(MaxBlurPool().layers) == 3
+    says(cell(NB13, "What the race supports"), "three pooling steps instead of one")
+
+
+# --- 14 · Receptive fields -----------------------------------------------------------------------
+
+def test_14_fields_quoted_in_the_prose():
+    from pooling_lib.cnn.nn import Conv2D, MaxPool, make_cnn
+    from pooling_lib.receptive_field import conv, field_sizes, layer_shapes, pool, receptive_field
+    stem = "14_receptive_fields"
+    two, three = (field_sizes([conv(3)] * n)[-1].size for n in (2, 3))
+    says(cell(stem, "## Stacking convolutions"), f"together they cover {two} × {two} input cells")
+    pooled = [conv(3), pool(2), conv(3), pool(2)]
+    field, after = field_sizes(pooled)[-1], field_sizes(pooled + [conv(3)])[-1]
+    says(cell(stem, "## Pooling multiplies the jump"),
+         f"widens the field by only (2 − 1) · 1 = {field_sizes([pool(2)])[-1].size - 1} cell itself")
+    says(cell(stem, "Two convolutions and two poolings reach"),
+         f"reach {field.size} cells, three convolutions only {three}",
+         f"adds (3 − 1) · {field.jump} = {after.size - field.size} cells at once, reaching {after.size}")
+    says(cell(stem, "Speaker notes: in the pooled stack"),
+         f"moves by {field.jump} input cells, the last jump, while it is {field.size} cells wide")
+    # notebook 10's network: conv 3x3 with padding 1 on 8 x 8 digits, then 2 x 2 max pooling
+    first, pooling = make_cnn("max").layers[0], make_cnn("max").layers[2]
+    assert isinstance(first, Conv2D) and first.weight.shape[-1] == 3 and first.padding == 1
+    assert isinstance(pooling, MaxPool)
+    digits = [conv(3, padding=1), pool(2)]
+    seen, corner = field_sizes(digits)[-1], receptive_field(digits, (0, 0), (8, 8))
+    side = layer_shapes(digits, (8, 8))[-1][0]
+    says(cell(stem, "A pooled cell sees a"),
+         f"sees a {seen.size} × {seen.size} patch of the digit, half its width",
+         f"cuts that to {corner.height} × {corner.width}",
+         f"With a jump of {seen.jump}, the patches of neighbouring pooled cells overlap by "
+         f"{seen.size - seen.jump} pixels", f"reads all {side} × {side} pooled cells")
+    assert 2 * seen.size == 8
+    (r0, r1), (c0, c1) = receptive_field(digits, (1, 2), (8, 8))   # what backpropagation reached
+    says(cell(stem, "The cells reached are"), f"rows {r0} to {r1} and columns {c0} to {c1}")
+    says(cell(stem, "## What you learned"), f"three 3 × 3 convolutions see {three} × {three}",
+         f"a pooled cell sees {seen.size} × {seen.size} pixels of the 8 × 8 digit")
+    # the explorer's picture, as its alt text describes it
+    region = receptive_field(pooled, (1, 1), (16, 16))
+    assert region == ((4, 13), (4, 13)) and layer_shapes(pooled, (16, 16))[-1] == (2, 2)
+    says(cell(stem, "![The receptive field explorer's first state"),
+         "output cell (1, 1) of the last 2 × 2 layer", f"a {region.height} × {region.width} block "
+         "of the input, rows and columns 4 to 13")
+
+
+# --- 15 · What replaces pooling ------------------------------------------------------------------
+
+def saved_output(stem, start):
+    """The stored text output of the one code cell of notebook ``stem`` whose source starts with
+    ``start`` (nbval checks that a fresh run prints the same)."""
+    nb = nbformat.read(NOTEBOOKS / f"{stem}.ipynb", as_version=4)
+    found = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
+    assert len(found) == 1, f"{stem}: {len(found)} code cells start with {start!r}"
+    return "".join(o.get("text", "") for o in found[0].outputs if o.output_type == "stream")
+
+
+def test_15_the_strided_convolution_and_the_designs():
+    from pooling_lib.cnn import compare, nn
+    strided = nn.Conv2D(16, 16, 3, padding=1, stride=2)
+    side = strided.forward(np.zeros((1, 16, 8, 8))).shape[-1]
+    assert strided.weight.size == 16 * 16 * 9
+    says(cell("15_what_replaces_pooling", "One 3 × 3 kernel for every pair"),
+         "16 · 16 · 9 weights", f"floor((8 + 2·1 − 3) / 2) + 1 = {side}")
+    says(cell("15_what_replaces_pooling", "Speaker notes: switch between"),
+         f"{nn.Conv2D(16, 16, 2).weight.size + 16:,} parameters to learn at size 2")
+    says(cell("15_what_replaces_pooling", "## What you learned"), "16 · 16 · 3 · 3 + 16 parameters")
+    assert compare.DESIGNS["all-conv"] == ("strided", "global")
+    last = nn.make_cnn("strided", head="global").layers[-2]
+    assert last.weight.shape == (10, 16, 1, 1)    # "a 1 × 1 convolution to 10 maps, averaged"
+
+
+def test_15_the_conclusion_is_what_the_race_printed():
+    """The race's verdict, as the notebook stored it from its last clean run."""
+    lines = dict(line.split(": ", 1) for line in
+                 saved_output("15_what_replaces_pooling", "# NBVAL_CHECK_OUTPUT\nprint(compare.verdict").splitlines())
+    table = saved_output("15_what_replaces_pooling", "# NBVAL_CHECK_OUTPUT\nprint(compare.format_table")
+    parameters = {row.split()[0]: int(row.split()[2].replace(",", "")) for row in table.splitlines()[1:]}
+    text = cell("15_what_replaces_pooling", "A strided convolution bought nothing here")
+    assert "no clear difference" in lines["strided"]
+    assert 1.7 < parameters["strided"] / parameters["max"] < 2                 # "nearly twice"
+    says(text, "within the seeds' spread of max pooling's", "nearly twice the parameters")
+    points = float(lines["all-conv"].split(" points")[0].replace("\u2212", "-"))
+    assert round(-points) == 6 and "every seed below every seed of max" in lines["all-conv"]
+    assert parameters["all-conv"] < parameters["max"]                         # "a few fewer"
+    says(text, "lost about 6 points", "every seed below every seed of max pooling",
+         "with a few parameters fewer")
