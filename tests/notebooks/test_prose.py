@@ -502,6 +502,12 @@ def test_13_the_race_and_what_it_supports():
     says(cell(NB13, "What the race supports"),
          "more moved digits keep their predicted class, with every seed",
          "clean test accuracy did not drop; here it even rose a little")
+    tuning = saved_output(NB13, "# NBVAL_CHECK_OUTPUT\nprint(\"mean validation").splitlines()[2:]
+    for row in tuning:              # "each design does best inside the grid of rates"
+        scores = [float(v.rstrip("%")) for v in row.split()[1:]]
+        best = scores.index(max(scores))
+        assert 0 < best < len(scores) - 1, row
+    says(cell(NB13, "Each design does best inside the grid of rates"), "worse rates on either side")
     from pooling_lib.cnn.nn import MaxBlurPool
     assert len(MaxBlurPool().layers) == 3
     says(cell(NB13, "What the race supports"), "three pooling steps instead of one")
