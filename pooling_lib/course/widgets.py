@@ -837,7 +837,7 @@ def receptive_field_explorer(stack=None, size=16, cell=(1, 1)):
     names = list(STACKS)
     controls = {"stack": widgets.Dropdown(options=names, value=stack or names[1], description="stack",
                                           style={"description_width": "initial"},
-                                          layout=widgets.Layout(width="440px")),
+                                          layout=widgets.Layout(width="500px")),
                 "size": _slider("input size", size, 4, 20),
                 "row": _slider("output row", cell[0], 0, 8),
                 "col": _slider("output column", cell[1], 0, 8)}
@@ -1159,4 +1159,4 @@ SLIDER_EXPLORERS = EXPLORERS[:-2]
 
 if __name__ == "__main__":
     for make in SLIDER_EXPLORERS:
-        print(f"{make.__name__:22} median redraw {1000 * measure_redraw(make()):5.1f} ms")
+        print(f"{make.__name__:24} median redraw {1000 * measure_redraw(make()):5.1f} ms")
