@@ -701,7 +701,7 @@ def draw_shift(image, dy, dx, pooling, picture=None):
     then = f"then moved {move_arrows(wy, wx)} cell{'s' if max(abs(wy), abs(wx)) > 1 else ''}"
     titles = [f"the digit\n{'moved ' if dy or dx else ''}{move_arrows(dy, dx)}",
               "its edge map\n(lines: 2×2 windows)", f"{SHIFT_NAMES[pooling]}\nof the edge map",
-              "pooled, unmoved digit,\n" + (then if wy or wx else "not moved"),
+              f"the unmoved digit, pooled,\n{then}" if wy or wx else "the unmoved digit,\npooled",
               "moved minus unmoved\n(white: the same)"]
     for title, text in zip(picture.titles, titles):
         title.set_text(text)
